@@ -1,0 +1,479 @@
+//! Per-file evidence extraction for codelake.
+//!
+//! `scan` finds the Python files of a repository; [`extract_file`] turns one file into record
+//! batches for the evidence tables (`files`, `file_lines`, `ast_nodes`, `extract_errors`);
+//! [`extract_all`] runs it on every core and hands the batches, in file order, to an
+//! [`EvidenceSink`] with backpressure, so memory is bounded by the batches in flight.
+//!
+//! This crate knows nothing of DataFusion or Delta Lake: relating facts is the engine's job.
+
+pub mod ast;
+pub mod pyrepr;
+pub mod scan;
+pub mod source;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use arrow_array::RecordBatch;
+use arrow_schema::ArrowError;
+use codelake_schema::ids;
+use codelake_schema::span::LineIndex;
+use ruff_python_ast::PythonVersion;
+use ruff_python_parser::{Mode, ParseOptions};
+use ruff_text_size::Ranged;
+
+pub use scan::{ScanOptions, ScanResult, ScannedFile, scan};
+pub use tables::{ErrorRow, FileRow, Table};
+
+/// Settings of the extraction pass.
+#[derive(Debug, Clone)]
+pub struct ExtractConfig {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Files larger than this are recorded as `too_large` and not parsed.
+    pub max_file_bytes: u64,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        Self {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_file_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The Python version whose grammar the parser accepts without an `unsupported_syntax` note.
+pub const TARGET_PYTHON: PythonVersion = PythonVersion::PY313;
+
+/// Bracket nesting CPython's tokenizer refuses ("too many nested parentheses").
+pub const MAX_BRACKET_NESTING: usize = 200;
+
+/// Everything extracted from one file.
+pub struct FileEvidence {
+    pub file: FileRow,
+    pub lines: Option<RecordBatch>,
+    pub ast: Option<RecordBatch>,
+    pub errors: Vec<ErrorRow>,
+}
+
+impl FileEvidence {
+    pub fn ast_rows(&self) -> usize {
+        self.ast.as_ref().map_or(0, |b| b.num_rows())
+    }
+}
+
+fn error_row(
+    file: &FileRow,
+    stage: &'static str,
+    kind: &'static str,
+    message: String,
+    span: Option<(u32, u32)>,
+    index: Option<&LineIndex>,
+) -> ErrorRow {
+    let pos = span.zip(index).map(|((s, _), idx)| idx.line_col(s));
+    ErrorRow {
+        file_id: file.file_id,
+        path: file.path.clone(),
+        stage,
+        kind,
+        message,
+        bstart: span.map(|s| s.0 as i64),
+        bend: span.map(|s| s.1 as i64),
+        line: pos.map(|p| p.line as i32),
+        col: pos.map(|p| p.col as i32),
+    }
+}
+
+/// Reads at most `limit + 1` bytes, so an oversized file is noticed without reading it all.
+fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// The deepest bracket nesting of a text, skipping comments and string literals. Cheap, and
+/// approximate only in giving up on exotic string forms (it may over-count inside them).
+fn max_bracket_nesting(text: &[u8]) -> (usize, usize) {
+    let (mut depth, mut max, mut at) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'#' => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'\'' | b'"') => {
+                let triple = text.get(i + 1) == Some(&q) && text.get(i + 2) == Some(&q);
+                let step = if triple { 3 } else { 1 };
+                i += step;
+                while i < text.len() {
+                    if text[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if !triple && text[i] == b'\n' {
+                        break;
+                    }
+                    if text[i] == q
+                        && (!triple || (text.get(i + 1) == Some(&q) && text.get(i + 2) == Some(&q)))
+                    {
+                        i += step - 1;
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    max = depth;
+                    at = i;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    (max, at)
+}
+
+/// Extracts the evidence of one file. Never fails: whatever goes wrong becomes error rows.
+pub fn extract_file(
+    file: &ScannedFile,
+    config: &ExtractConfig,
+) -> Result<FileEvidence, ArrowError> {
+    let file_id = ids::file_id(&file.rel_path);
+    let mut row = FileRow {
+        file_id,
+        path: file.rel_path.clone(),
+        module: file.module.clone(),
+        is_package: file.is_package,
+        is_stub: file.is_stub,
+        size_bytes: 0,
+        content_hash: String::new(),
+        line_count: 0,
+        encoding: None,
+    };
+    let mut errors = Vec::new();
+    let bytes = match read_limited(&file.abs_path, config.max_file_bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(error_row(
+                &row,
+                "read",
+                "io_error",
+                e.to_string(),
+                None,
+                None,
+            ));
+            return Ok(FileEvidence {
+                file: row,
+                lines: None,
+                ast: None,
+                errors,
+            });
+        }
+    };
+    if bytes.len() as u64 > config.max_file_bytes {
+        row.size_bytes =
+            std::fs::metadata(&file.abs_path).map_or(bytes.len() as i64, |m| m.len() as i64);
+        row.content_hash = hash_file(&file.abs_path).unwrap_or_default();
+        let msg = format!(
+            "file is {} bytes, over the limit of {} (--max-file-bytes)",
+            row.size_bytes, config.max_file_bytes
+        );
+        errors.push(error_row(&row, "read", "too_large", msg, None, None));
+        return Ok(FileEvidence {
+            file: row,
+            lines: None,
+            ast: None,
+            errors,
+        });
+    }
+    row.size_bytes = bytes.len() as i64;
+    row.content_hash = blake3::hash(&bytes).to_hex().to_string();
+
+    let decoded = match source::decode(&bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            let span = e.offset.map(|o| (o, (o + 1).min(bytes.len() as u32)));
+            errors.push(error_row(&row, "decode", e.kind, e.message, span, None));
+            return Ok(FileEvidence {
+                file: row,
+                lines: None,
+                ast: None,
+                errors,
+            });
+        }
+    };
+    row.encoding = Some(decoded.encoding.clone());
+    let text: &str = &decoded.text;
+    let base = decoded.base;
+    let index = LineIndex::new(text, base);
+    row.line_count = index.line_count() as i32;
+    let lines = tables::file_lines_batch(file_id, &index)?;
+
+    let (nesting, at) = max_bracket_nesting(text.as_bytes());
+    if nesting > MAX_BRACKET_NESTING {
+        let at = base + at as u32;
+        let msg = format!(
+            "too many nested parentheses ({nesting} levels; CPython allows {MAX_BRACKET_NESTING})"
+        );
+        errors.push(error_row(
+            &row,
+            "parse",
+            "too_deep",
+            msg,
+            Some((at, at + 1)),
+            Some(&index),
+        ));
+        return Ok(FileEvidence {
+            file: row,
+            lines: Some(lines),
+            ast: None,
+            errors,
+        });
+    }
+
+    let options = ParseOptions::from(Mode::Module).with_target_version(TARGET_PYTHON);
+    let parsed = ruff_python_parser::parse_unchecked(text, options);
+    for e in parsed.errors() {
+        let r = e.location;
+        let span = (base + r.start().to_u32(), base + r.end().to_u32());
+        errors.push(error_row(
+            &row,
+            "parse",
+            "syntax_error",
+            e.error.to_string(),
+            Some(span),
+            Some(&index),
+        ));
+    }
+    for e in parsed.unsupported_syntax_errors() {
+        let r = e.range();
+        let span = (base + r.start().to_u32(), base + r.end().to_u32());
+        errors.push(error_row(
+            &row,
+            "parse",
+            "unsupported_syntax",
+            e.to_string(),
+            Some(span),
+            Some(&index),
+        ));
+    }
+    let mut ast_rows = tables::AstRows::default();
+    let too_deep = match parsed.syntax() {
+        ruff_python_ast::Mod::Module(module) => {
+            let mut emitter =
+                ast::AstEmitter::new(file_id, base, &index, parsed.tokens(), &mut ast_rows);
+            emitter.module(module, text.len() as u32);
+            emitter.too_deep
+        }
+        ruff_python_ast::Mod::Expression(_) => None,
+    };
+    if let Some(span) = too_deep {
+        let msg = format!(
+            "syntax tree nested deeper than {} levels; deeper nodes are left out",
+            ast::MAX_DEPTH
+        );
+        errors.push(error_row(
+            &row,
+            "ast",
+            "too_deep",
+            msg,
+            Some(span),
+            Some(&index),
+        ));
+    }
+    let ast = ast_rows.finish()?;
+    Ok(FileEvidence {
+        file: row,
+        lines: Some(lines),
+        ast: Some(ast),
+        errors,
+    })
+}
+
+/// Where extracted batches go. Called from one thread at a time, in file order; a call may
+/// block (that is the backpressure). An error stops the extraction.
+pub trait EvidenceSink: Sync {
+    fn send(&self, table: Table, batch: RecordBatch) -> Result<(), String>;
+}
+
+/// Figures of one extraction pass.
+#[derive(Debug, Default, Clone)]
+pub struct ExtractStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub rows: BTreeMap<&'static str, usize>,
+    pub files_with_errors: usize,
+    pub error_rows: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("building a record batch: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("writing evidence: {0}")]
+    Sink(String),
+    #[error("starting a worker thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Files a worker may run ahead of the oldest file not yet handed to the sink.
+const WINDOW: usize = 64;
+/// Worker stack: the walker has a depth limit, but dropping a pathologically deep syntax tree
+/// recurses; the stack is virtual memory, touched only as deep as a file needs.
+const WORKER_STACK: usize = 1 << 30;
+
+struct Reorder {
+    next_emit: usize,
+    pending: BTreeMap<usize, FileEvidence>,
+    stats: ExtractStats,
+    error: Option<ExtractError>,
+}
+
+/// Extracts every file on `config.jobs` threads and sends the batches to `sink` in file order.
+/// `on_file` is called once per file (from any thread) with its size, for progress reporting.
+pub fn extract_all(
+    files: &[ScannedFile],
+    config: &ExtractConfig,
+    sink: &dyn EvidenceSink,
+    on_file: &(dyn Fn(u64) + Sync),
+) -> Result<ExtractStats, ExtractError> {
+    let next = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let state = Mutex::new(Reorder {
+        next_emit: 0,
+        pending: BTreeMap::new(),
+        stats: ExtractStats::default(),
+        error: None,
+    });
+    let window_open = Condvar::new();
+    let jobs = config.jobs.max(1).min(files.len().max(1));
+
+    std::thread::scope(|s| -> Result<(), ExtractError> {
+        let mut handles = Vec::new();
+        for w in 0..jobs {
+            let worker = || {
+                loop {
+                    if abort.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= files.len() {
+                        return;
+                    }
+                    // Wait until file i is within the window.
+                    {
+                        let Ok(mut st) = state.lock() else { return };
+                        while i >= st.next_emit + WINDOW && !abort.load(Ordering::Relaxed) {
+                            st = match window_open.wait(st) {
+                                Ok(g) => g,
+                                Err(_) => return,
+                            };
+                        }
+                    }
+                    let result = extract_file(&files[i], config);
+                    on_file(files[i].abs_path.metadata().map_or(0, |m| m.len()));
+                    let Ok(mut st) = state.lock() else { return };
+                    match result {
+                        Ok(ev) => {
+                            st.pending.insert(i, ev);
+                        }
+                        Err(e) => {
+                            st.error.get_or_insert(e.into());
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    // Hand every file that is next in order to the sink.
+                    while !abort.load(Ordering::Relaxed) {
+                        let n = st.next_emit;
+                        let Some(ev) = st.pending.remove(&n) else {
+                            break;
+                        };
+                        if let Err(e) = emit(ev, sink, &mut st.stats) {
+                            st.error.get_or_insert(e);
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                        st.next_emit += 1;
+                    }
+                    drop(st);
+                    window_open.notify_all();
+                }
+            };
+            handles.push(
+                std::thread::Builder::new()
+                    .name(format!("codelake-extract-{w}"))
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(s, worker)?,
+            );
+        }
+        for h in handles {
+            if h.join().is_err() {
+                abort.store(true, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    })?;
+    let st = state
+        .into_inner()
+        .map_err(|_| ExtractError::Sink("a worker thread panicked".into()))?;
+    if let Some(e) = st.error {
+        return Err(e);
+    }
+    if st.next_emit != files.len() {
+        return Err(ExtractError::Sink(format!(
+            "only {} of {} files were extracted (a worker thread panicked)",
+            st.next_emit,
+            files.len()
+        )));
+    }
+    Ok(st.stats)
+}
+
+fn emit(
+    ev: FileEvidence,
+    sink: &dyn EvidenceSink,
+    stats: &mut ExtractStats,
+) -> Result<(), ExtractError> {
+    stats.files += 1;
+    stats.bytes += ev.file.size_bytes as u64;
+    if !ev.errors.is_empty() {
+        stats.files_with_errors += 1;
+        stats.error_rows += ev.errors.len();
+    }
+    let mut send = |table: Table, batch: RecordBatch| -> Result<(), ExtractError> {
+        *stats.rows.entry(table.name()).or_default() += batch.num_rows();
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        sink.send(table, batch).map_err(ExtractError::Sink)
+    };
+    send(
+        Table::Files,
+        tables::files_batch(std::slice::from_ref(&ev.file))?,
+    )?;
+    if let Some(b) = ev.lines {
+        send(Table::FileLines, b)?;
+    }
+    if let Some(b) = ev.ast {
+        send(Table::AstNodes, b)?;
+    }
+    send(Table::ExtractErrors, tables::errors_batch(&ev.errors)?)?;
+    Ok(())
+}

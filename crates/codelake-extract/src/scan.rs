@@ -1,0 +1,388 @@
+//! Finding the Python files of a repository.
+//!
+//! The walk honours `.gitignore`, `.ignore` and git's exclude files (even outside a git
+//! checkout, as in an unpacked sdist), skips the directories no one wants analysed
+//! ([`DEFAULT_SKIP_DIRS`]) and the database directory, applies `--include`/`--exclude` globs,
+//! follows symlinks only while they stay inside the repository root, and returns the files
+//! sorted by repository-relative POSIX path so every build sees them in the same order.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+/// Directories never scanned, wherever they are.
+pub const DEFAULT_SKIP_DIRS: &[&str] = &[
+    ".git",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+];
+
+/// File extensions taken as Python source.
+pub const PYTHON_EXTENSIONS: &[&str] = &["py", "pyi"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("repository root {path}: {source}")]
+    Root {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("repository root {0} is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("invalid glob {glob:?}: {source}")]
+    Glob {
+        glob: String,
+        source: globset::Error,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Only files matching one of these globs are taken (all Python files when empty).
+    pub include: Vec<String>,
+    /// Files and directories matching one of these globs are skipped.
+    pub exclude: Vec<String>,
+    /// A directory to skip (the database), if it lies inside the repository.
+    pub skip_dir: Option<PathBuf>,
+}
+
+/// A Python file found by the scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedFile {
+    /// Repository-relative POSIX path.
+    pub rel_path: String,
+    /// Where to read it.
+    pub abs_path: PathBuf,
+    /// Dotted module name, `None` when a part of the path is not a Python identifier.
+    pub module: Option<String>,
+    pub is_package: bool,
+    pub is_stub: bool,
+}
+
+/// What the scan found, and what it passed over on purpose.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub files: Vec<ScannedFile>,
+    /// Symlinks not followed because they lead outside the repository root.
+    pub skipped_symlinks: Vec<String>,
+    /// Entries the walker could not read (permission denied, broken link, loop).
+    pub walk_errors: Vec<String>,
+}
+
+/// A glob set where a glob without `/` matches any path component (like .gitignore) and a glob
+/// with `/` matches the whole repository-relative path.
+struct Globs {
+    basename: GlobSet,
+    path: GlobSet,
+    empty: bool,
+}
+
+impl Globs {
+    fn new(globs: &[String]) -> Result<Self, ScanError> {
+        let mut basename = GlobSetBuilder::new();
+        let mut path = GlobSetBuilder::new();
+        for g in globs {
+            let pattern = g.trim_start_matches("./");
+            let glob = Glob::new(pattern).map_err(|source| ScanError::Glob {
+                glob: g.clone(),
+                source,
+            })?;
+            if pattern.contains('/') {
+                path.add(glob);
+            } else {
+                basename.add(glob);
+            }
+        }
+        let build = |b: GlobSetBuilder| {
+            b.build().map_err(|source| ScanError::Glob {
+                glob: globs.join(" "),
+                source,
+            })
+        };
+        Ok(Self {
+            basename: build(basename)?,
+            path: build(path)?,
+            empty: globs.is_empty(),
+        })
+    }
+
+    /// Does the glob set match this path or, for `basename` globs, its last component?
+    fn matches(&self, rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        self.path.is_match(rel) || self.basename.is_match(name)
+    }
+}
+
+fn rel_posix(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?.to_string()),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Scans `root` for Python files.
+pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError> {
+    let meta = std::fs::metadata(root).map_err(|source| ScanError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(ScanError::NotADirectory(root.to_path_buf()));
+    }
+    let canon_root = root.canonicalize().map_err(|source| ScanError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let include = Globs::new(&options.include)?;
+    let exclude = Globs::new(&options.exclude)?;
+    let skip_dir = options
+        .skip_dir
+        .as_ref()
+        .and_then(|d| d.canonicalize().ok());
+
+    let mut result = ScanResult::default();
+    let escaped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let walker = {
+        let root = root.to_path_buf();
+        let escaped = escaped.clone();
+        let mut builder = ignore::WalkBuilder::new(&root);
+        builder
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .ignore(true)
+            .require_git(false)
+            .follow_links(true);
+        // filter_entry needs 'static state: move owned copies in.
+        let exclude_basename = exclude.basename.clone();
+        let exclude_path = exclude.path.clone();
+        builder.filter_entry(move |entry| {
+            let path = entry.path();
+            if entry.depth() == 0 {
+                return true;
+            }
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                return true;
+            };
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && DEFAULT_SKIP_DIRS.contains(&name) {
+                return false;
+            }
+            if entry.path_is_symlink() || is_dir {
+                match path.canonicalize() {
+                    Ok(canon) => {
+                        if !canon.starts_with(&canon_root) {
+                            if let Ok(mut e) = escaped.lock() {
+                                e.push(
+                                    rel_posix(&root, path)
+                                        .unwrap_or_else(|| path.display().to_string()),
+                                );
+                            }
+                            return false;
+                        }
+                        if skip_dir.as_ref().is_some_and(|d| &canon == d) {
+                            return false;
+                        }
+                    }
+                    Err(_) => return true, // let the walker report the broken link
+                }
+            }
+            if let Some(rel) = rel_posix(&root, path) {
+                if exclude_path.is_match(&rel) || exclude_basename.is_match(name) {
+                    return false;
+                }
+            }
+            true
+        });
+        builder.build()
+    };
+
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                result.walk_errors.push(err.to_string());
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if !PYTHON_EXTENSIONS.contains(&ext) {
+            continue;
+        }
+        let Some(rel) = rel_posix(root, path) else {
+            result
+                .walk_errors
+                .push(format!("{}: path is not valid UTF-8", path.display()));
+            continue;
+        };
+        if !include.empty && !include.matches(&rel) {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        result.files.push(ScannedFile {
+            abs_path: path.to_path_buf(),
+            is_package: stem == "__init__",
+            is_stub: ext == "pyi",
+            module: None,
+            rel_path: rel,
+        });
+    }
+    result.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    result.files.dedup_by(|a, b| a.rel_path == b.rel_path);
+    let mut namer = ModuleNamer::new(root);
+    for f in &mut result.files {
+        f.module = namer.module_name(&f.rel_path);
+    }
+    result.skipped_symlinks = escaped.lock().map(|e| e.clone()).unwrap_or_default();
+    result.skipped_symlinks.sort();
+    Ok(result)
+}
+
+/// Names modules from the package layout.
+///
+/// * A file inside a regular package (a directory with `__init__.py[i]`) is named from the
+///   topmost directory of the unbroken chain of regular packages above it: `pkg/sub/mod.py` →
+///   `pkg.sub.mod`, `pkg/__init__.py` → `pkg`. That is how `sys.path` resolves it when the
+///   chain's parent is on the path, and what pytest's default import mode does.
+/// * In a src layout (`src/` at the repository root), namespace directories (PEP 420, no
+///   `__init__`) between `src/` and the package chain are part of the name:
+///   `src/ns/pkg/mod.py` → `ns.pkg.mod`.
+/// * A file outside any regular package is named from its source root (`src/` or the
+///   repository root), its directories read as namespace packages: `scripts/tool.py` →
+///   `scripts.tool`.
+pub struct ModuleNamer {
+    root: PathBuf,
+    has_init: HashMap<String, bool>,
+    src_layout: bool,
+}
+
+impl ModuleNamer {
+    pub fn new(root: &Path) -> Self {
+        let src = root.join("src");
+        let src_layout = src.is_dir() && !src.join("__init__.py").exists();
+        Self {
+            root: root.to_path_buf(),
+            has_init: HashMap::new(),
+            src_layout,
+        }
+    }
+
+    fn is_package_dir(&mut self, rel_dir: &str) -> bool {
+        if let Some(&v) = self.has_init.get(rel_dir) {
+            return v;
+        }
+        let dir = self.root.join(rel_dir);
+        let v = dir.join("__init__.py").is_file() || dir.join("__init__.pyi").is_file();
+        self.has_init.insert(rel_dir.to_string(), v);
+        v
+    }
+
+    /// The dotted module name of a repository-relative path.
+    pub fn module_name(&mut self, rel_path: &str) -> Option<String> {
+        let parts: Vec<&str> = rel_path.split('/').collect();
+        let (file, dirs) = parts.split_last()?;
+        let stem = file
+            .strip_suffix(".pyi")
+            .or_else(|| file.strip_suffix(".py"))?;
+        // Walk up the chain of regular packages.
+        let mut top = dirs.len();
+        while top > 0 && self.is_package_dir(&dirs[..top].join("/")) {
+            top -= 1;
+        }
+        let in_src = self.src_layout && dirs.first() == Some(&"src");
+        let start = if in_src {
+            1
+        } else if top == dirs.len() {
+            0 // not in a regular package: namespace packages from the root
+        } else {
+            top
+        };
+        let mut name: Vec<&str> = dirs[start..].to_vec();
+        if stem != "__init__" {
+            name.push(stem);
+        }
+        if name.is_empty() || !name.iter().all(|p| is_identifier(p)) {
+            return None;
+        }
+        Some(name.join("."))
+    }
+}
+
+/// A Python identifier (ASCII letters, digits, `_`, and any non-ASCII letter; not starting with
+/// a digit). Non-ASCII is accepted as CPython accepts XID characters; keywords are rejected.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let ok_first = first == '_' || first.is_alphabetic();
+    ok_first && chars.all(|c| c == '_' || c.is_alphanumeric()) && !is_keyword(s)
+}
+
+fn is_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+    )
+}

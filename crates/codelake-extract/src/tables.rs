@@ -1,0 +1,282 @@
+//! Row buffers for the evidence tables, turned into Arrow record batches with the schemas of
+//! the spec registry (so a batch can never disagree with its table's spec).
+
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{
+    ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, StructArray,
+};
+use arrow_schema::ArrowError;
+use codelake_schema::span::{LineCol, LineIndex};
+use codelake_schema::spec::{self, span_fields};
+
+/// The evidence tables written by the extraction pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Files,
+    FileLines,
+    AstNodes,
+    ExtractErrors,
+}
+
+impl Table {
+    pub const ALL: [Table; 4] = [
+        Table::Files,
+        Table::FileLines,
+        Table::AstNodes,
+        Table::ExtractErrors,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Files => "files",
+            Table::FileLines => "file_lines",
+            Table::AstNodes => "ast_nodes",
+            Table::ExtractErrors => "extract_errors",
+        }
+    }
+
+    pub fn spec(self) -> &'static spec::TableSpec {
+        match spec::spec(self.name()) {
+            Some(s) => s,
+            // The registry and this enum are defined together; a test checks they agree.
+            None => unreachable!("table {} missing from the spec registry", self.name()),
+        }
+    }
+}
+
+fn batch(table: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch, ArrowError> {
+    RecordBatch::try_new(table.spec().schema.clone(), columns)
+}
+
+/// One `files` row.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub file_id: i64,
+    pub path: String,
+    pub module: Option<String>,
+    pub is_package: bool,
+    pub is_stub: bool,
+    pub size_bytes: i64,
+    pub content_hash: String,
+    pub line_count: i32,
+    pub encoding: Option<String>,
+}
+
+pub fn files_batch(rows: &[FileRow]) -> Result<RecordBatch, ArrowError> {
+    batch(
+        Table::Files,
+        vec![
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.file_id))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.path))),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.module.as_deref()),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.is_package)),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.is_stub)),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.size_bytes),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| &r.content_hash),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.line_count),
+            )),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.encoding.as_deref()),
+            )),
+        ],
+    )
+}
+
+/// The `file_lines` rows of one file.
+pub fn file_lines_batch(file_id: i64, index: &LineIndex) -> Result<RecordBatch, ArrowError> {
+    let lines = index.lines();
+    let n = lines.len();
+    batch(
+        Table::FileLines,
+        vec![
+            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+                file_id, n,
+            ))),
+            Arc::new(Int32Array::from_iter_values(0..n as i32)),
+            Arc::new(Int64Array::from_iter_values(
+                lines.iter().map(|l| l.bstart as i64),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                lines.iter().map(|l| l.bend as i64),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                lines.iter().map(|l| l.newline.as_str()),
+            )),
+        ],
+    )
+}
+
+/// One `extract_errors` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRow {
+    pub file_id: i64,
+    pub path: String,
+    pub stage: &'static str,
+    pub kind: &'static str,
+    pub message: String,
+    pub bstart: Option<i64>,
+    pub bend: Option<i64>,
+    pub line: Option<i32>,
+    pub col: Option<i32>,
+}
+
+pub fn errors_batch(rows: &[ErrorRow]) -> Result<RecordBatch, ArrowError> {
+    batch(
+        Table::ExtractErrors,
+        vec![
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.file_id))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.path))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.stage))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.kind))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| &r.message),
+            )),
+            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.bstart))),
+            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.bend))),
+            Arc::new(Int32Array::from_iter(rows.iter().map(|r| r.line))),
+            Arc::new(Int32Array::from_iter(rows.iter().map(|r| r.col))),
+        ],
+    )
+}
+
+/// One `ast_nodes` row, borrowed from the tree while it is walked.
+pub struct AstRow<'s> {
+    pub node_id: i64,
+    pub file_id: i64,
+    pub parent_id: Option<i64>,
+    pub field: Option<&'static str>,
+    pub field_index: Option<i32>,
+    pub ordinal: i32,
+    pub depth: i32,
+    pub kind: &'static str,
+    pub bstart: u32,
+    pub bend: u32,
+    pub start: LineCol,
+    pub end: LineCol,
+    pub name: Option<&'s str>,
+    pub ctx: Option<&'static str>,
+    pub op: Option<&'s str>,
+    pub value: Option<&'s str>,
+}
+
+/// Columnar buffer of `ast_nodes` rows.
+#[derive(Default)]
+pub struct AstRows {
+    node_id: Vec<i64>,
+    file_id: Vec<i64>,
+    parent_id: Vec<Option<i64>>,
+    field: StringBuilder,
+    field_index: Vec<Option<i32>>,
+    ordinal: Vec<i32>,
+    depth: Vec<i32>,
+    kind: StringBuilder,
+    bstart: Vec<i64>,
+    bend: Vec<i64>,
+    start_line: Vec<i32>,
+    start_col: Vec<i32>,
+    end_line: Vec<i32>,
+    end_col: Vec<i32>,
+    name: StringBuilder,
+    ctx: StringBuilder,
+    op: StringBuilder,
+    value: StringBuilder,
+}
+
+impl AstRows {
+    pub fn len(&self) -> usize {
+        self.node_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.node_id.is_empty()
+    }
+
+    pub fn push(&mut self, r: AstRow<'_>) {
+        self.node_id.push(r.node_id);
+        self.file_id.push(r.file_id);
+        self.parent_id.push(r.parent_id);
+        self.field.append_option(r.field);
+        self.field_index.push(r.field_index);
+        self.ordinal.push(r.ordinal);
+        self.depth.push(r.depth);
+        self.kind.append_value(r.kind);
+        self.bstart.push(r.bstart as i64);
+        self.bend.push(r.bend as i64);
+        self.start_line.push(r.start.line as i32);
+        self.start_col.push(r.start.col as i32);
+        self.end_line.push(r.end.line as i32);
+        self.end_col.push(r.end.col as i32);
+        self.name.append_option(r.name);
+        self.ctx.append_option(r.ctx);
+        self.op.append_option(r.op);
+        self.value.append_option(r.value);
+    }
+
+    /// Takes the buffered rows as a record batch, leaving the buffer empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let bstart: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.bstart)));
+        let bend: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.bend)));
+        let span = StructArray::try_new(
+            span_fields(),
+            vec![
+                bstart.clone(),
+                bend.clone(),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.start_line))),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.start_col))),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.end_line))),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.end_col))),
+            ],
+            None,
+        )?;
+        batch(
+            Table::AstNodes,
+            vec![
+                Arc::new(Int64Array::from(std::mem::take(&mut self.node_id))),
+                Arc::new(Int64Array::from(std::mem::take(&mut self.file_id))),
+                Arc::new(Int64Array::from(std::mem::take(&mut self.parent_id))),
+                Arc::new(self.field.finish()),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.field_index))),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.ordinal))),
+                Arc::new(Int32Array::from(std::mem::take(&mut self.depth))),
+                Arc::new(self.kind.finish()),
+                bstart,
+                bend,
+                Arc::new(span),
+                Arc::new(self.name.finish()),
+                Arc::new(self.ctx.finish()),
+                Arc::new(self.op.finish()),
+                Arc::new(self.value.finish()),
+            ],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_has_a_spec_and_empty_batches_match_it() {
+        for t in Table::ALL {
+            assert_eq!(t.spec().name, t.name());
+        }
+        assert_eq!(files_batch(&[]).unwrap().num_rows(), 0);
+        assert_eq!(errors_batch(&[]).unwrap().num_rows(), 0);
+        assert_eq!(AstRows::default().finish().unwrap().num_rows(), 0);
+        let idx = LineIndex::new("a\nb", 0);
+        assert_eq!(file_lines_batch(1, &idx).unwrap().num_rows(), 2);
+    }
+}

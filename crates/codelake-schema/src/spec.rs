@@ -1,0 +1,335 @@
+//! The registry of table specs: the single source of truth for every table codelake writes.
+//!
+//! A [`TableSpec`] holds the Arrow schema (nullability, nested types, a `description` in each
+//! field's metadata), the key columns, the sort order rows are written in, the partition columns
+//! and a description. Everything else derives from it: the Delta table's schema, the validation
+//! of registered tables against `information_schema`, `codelake tables`, and the docs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
+
+/// The metadata key under which a field's description is kept.
+pub const DESCRIPTION_KEY: &str = "description";
+
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub schema: SchemaRef,
+    /// Columns that together identify a row.
+    pub keys: &'static [&'static str],
+    /// The order rows are written in.
+    pub sort_order: &'static [&'static str],
+    pub partition_by: &'static [&'static str],
+}
+
+impl TableSpec {
+    /// The description of a column, from its field metadata.
+    pub fn column_description(&self, column: &str) -> Option<&str> {
+        self.schema
+            .field_with_name(column)
+            .ok()?
+            .metadata()
+            .get(DESCRIPTION_KEY)
+            .map(String::as_str)
+    }
+}
+
+fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
+    Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
+        DESCRIPTION_KEY.to_string(),
+        description.to_string(),
+    )]))
+}
+
+fn id(name: &str, description: &str) -> Field {
+    col(name, DataType::Int64, false, description)
+}
+
+/// The `span` struct carried by every located row: the canonical byte span plus its derived
+/// line/column form (lines 1-based, columns in UTF-8 bytes, like CPython).
+pub fn span_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("bstart", DataType::Int64, false),
+        Field::new("bend", DataType::Int64, false),
+        Field::new("start_line", DataType::Int32, false),
+        Field::new("start_col", DataType::Int32, false),
+        Field::new("end_line", DataType::Int32, false),
+        Field::new("end_col", DataType::Int32, false),
+    ])
+}
+
+pub fn span_type() -> DataType {
+    DataType::Struct(span_fields())
+}
+
+fn files() -> TableSpec {
+    TableSpec {
+        name: "files",
+        description: "Every Python file the scan found, one row each, whether or not it parsed.",
+        schema: Arc::new(Schema::new(vec![
+            id("file_id", "Stable hash of the repository-relative path"),
+            col(
+                "path",
+                DataType::Utf8,
+                false,
+                "Repository-relative POSIX path",
+            ),
+            col(
+                "module",
+                DataType::Utf8,
+                true,
+                "Dotted module name from the package layout; null when a path part is not an identifier",
+            ),
+            col(
+                "is_package",
+                DataType::Boolean,
+                false,
+                "True for __init__.py / __init__.pyi",
+            ),
+            col(
+                "is_stub",
+                DataType::Boolean,
+                false,
+                "True for .pyi stub files",
+            ),
+            col("size_bytes", DataType::Int64, false, "File size in bytes"),
+            col(
+                "content_hash",
+                DataType::Utf8,
+                false,
+                "BLAKE3 hex digest of the file's bytes",
+            ),
+            col(
+                "line_count",
+                DataType::Int32,
+                false,
+                "Number of lines (0 when undecodable)",
+            ),
+            col(
+                "encoding",
+                DataType::Utf8,
+                true,
+                "Source encoding (PEP 263 cookie or BOM; utf-8 by default); null when unreadable",
+            ),
+        ])),
+        keys: &["file_id"],
+        sort_order: &["path"],
+        partition_by: &[],
+    }
+}
+
+fn file_lines() -> TableSpec {
+    TableSpec {
+        name: "file_lines",
+        description: "The line index of every decoded file: turns (line, column) into byte offsets.",
+        schema: Arc::new(Schema::new(vec![
+            id("file_id", "The file"),
+            col("line_no", DataType::Int32, false, "0-based line number"),
+            col(
+                "bstart",
+                DataType::Int64,
+                false,
+                "Byte offset of the line's first byte",
+            ),
+            col(
+                "bend",
+                DataType::Int64,
+                false,
+                "Byte offset just past the line's content, before its terminator",
+            ),
+            col(
+                "newline",
+                DataType::Utf8,
+                false,
+                "The terminator: \\n, \\r\\n, \\r, or empty on a last line without one",
+            ),
+        ])),
+        keys: &["file_id", "line_no"],
+        sort_order: &["file_id", "line_no"],
+        partition_by: &[],
+    }
+}
+
+fn ast_nodes() -> TableSpec {
+    TableSpec {
+        name: "ast_nodes",
+        description: "One row per syntax-tree node, named and shaped like CPython's `ast` module.",
+        schema: Arc::new(Schema::new(vec![
+            id(
+                "node_id",
+                "Stable hash of file, kind, span and pre-order ordinal",
+            ),
+            id("file_id", "The file"),
+            col(
+                "parent_id",
+                DataType::Int64,
+                true,
+                "The parent node; null for the Module",
+            ),
+            col(
+                "field",
+                DataType::Utf8,
+                true,
+                "The parent's field holding this node (body, targets, func, args, ...)",
+            ),
+            col(
+                "field_index",
+                DataType::Int32,
+                true,
+                "Position in a list field; null for a single-node field",
+            ),
+            col(
+                "ordinal",
+                DataType::Int32,
+                false,
+                "Pre-order position of the node in its file",
+            ),
+            col(
+                "depth",
+                DataType::Int32,
+                false,
+                "Depth below the Module (0)",
+            ),
+            col(
+                "kind",
+                DataType::Utf8,
+                false,
+                "CPython ast class name: FunctionDef, Name, Call, ...",
+            ),
+            col(
+                "bstart",
+                DataType::Int64,
+                false,
+                "Span start, inclusive byte offset",
+            ),
+            col(
+                "bend",
+                DataType::Int64,
+                false,
+                "Span end, exclusive byte offset",
+            ),
+            col(
+                "span",
+                span_type(),
+                false,
+                "The span with its derived 1-based lines and UTF-8 byte columns",
+            ),
+            col(
+                "name",
+                DataType::Utf8,
+                true,
+                "Identifier of defs, Name, Attribute, alias, keyword, arg, ...",
+            ),
+            col(
+                "ctx",
+                DataType::Utf8,
+                true,
+                "Expression context: Load, Store or Del",
+            ),
+            col(
+                "op",
+                DataType::Utf8,
+                true,
+                "Operator class name(s): Add, And, Not, Lt,Eq (Compare lists them in order)",
+            ),
+            col(
+                "value",
+                DataType::Utf8,
+                true,
+                "repr() of a Constant's value; conversion of a FormattedValue",
+            ),
+        ])),
+        keys: &["node_id"],
+        sort_order: &["file_id", "ordinal"],
+        partition_by: &[],
+    }
+}
+
+fn extract_errors() -> TableSpec {
+    TableSpec {
+        name: "extract_errors",
+        description: "Everything extraction could not take in whole: syntax errors, undecodable, binary, oversized or too deeply nested files.",
+        schema: Arc::new(Schema::new(vec![
+            id("file_id", "The file"),
+            col(
+                "path",
+                DataType::Utf8,
+                false,
+                "Repository-relative POSIX path",
+            ),
+            col("stage", DataType::Utf8, false, "read, decode, parse or ast"),
+            col(
+                "kind",
+                DataType::Utf8,
+                false,
+                "io_error, too_large, binary, decode_error, syntax_error, unsupported_syntax, too_deep",
+            ),
+            col(
+                "message",
+                DataType::Utf8,
+                false,
+                "What went wrong, in the words of the stage that saw it",
+            ),
+            col(
+                "bstart",
+                DataType::Int64,
+                true,
+                "Where, when the error has a position",
+            ),
+            col("bend", DataType::Int64, true, "End of the error's span"),
+            col("line", DataType::Int32, true, "1-based line of bstart"),
+            col("col", DataType::Int32, true, "UTF-8 byte column of bstart"),
+        ])),
+        keys: &["file_id", "stage", "bstart", "message"],
+        sort_order: &["path", "bstart"],
+        partition_by: &[],
+    }
+}
+
+static REGISTRY: LazyLock<Vec<TableSpec>> =
+    LazyLock::new(|| vec![files(), file_lines(), ast_nodes(), extract_errors()]);
+
+/// Every table spec, in catalog order.
+pub fn registry() -> &'static [TableSpec] {
+    &REGISTRY
+}
+
+/// The spec of a table by name.
+pub fn spec(name: &str) -> Option<&'static TableSpec> {
+    registry().iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_orders_name_real_columns_and_every_column_is_described() {
+        for spec in registry() {
+            for c in spec
+                .keys
+                .iter()
+                .chain(spec.sort_order)
+                .chain(spec.partition_by)
+            {
+                assert!(spec.schema.field_with_name(c).is_ok(), "{}.{c}", spec.name);
+            }
+            for f in spec.schema.fields() {
+                assert!(
+                    spec.column_description(f.name())
+                        .is_some_and(|d| !d.is_empty()),
+                    "{}.{} has no description",
+                    spec.name,
+                    f.name()
+                );
+            }
+        }
+        let names: Vec<_> = registry().iter().map(|s| s.name).collect();
+        let mut dedup = names.clone();
+        dedup.dedup();
+        assert_eq!(names, dedup);
+    }
+}
