@@ -1,1 +1,18 @@
+//! The relational side of codelake: Delta Lake storage and the DataFusion session.
+//!
+//! * [`storage`] creates and opens the Delta table of every spec in the registry;
+//! * [`session`] registers them as DataFusion table providers with `information_schema` on;
+//! * [`info_schema`] holds every `information_schema` query: it validates the registered tables
+//!   against their specs;
+//! * [`build`] runs the extraction pass and streams its batches into the tables, one Delta
+//!   commit per table.
 
+pub mod build;
+pub mod error;
+pub mod info_schema;
+pub mod session;
+pub mod storage;
+
+pub use build::{BuildOptions, BuildReport, build};
+pub use error::{EngineError, Result};
+pub use session::{new_session_context, open_session};

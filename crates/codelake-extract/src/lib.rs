@@ -249,37 +249,62 @@ pub fn extract_file(
         });
     }
 
+    // Parse, walk and drop the tree on a stack segment of its own: the parser grows its stack
+    // as it recurses, but dropping a pathologically deep tree recurses in the drop glue. The
+    // segment is virtual memory, committed only as deep as a file needs.
+    let ast = stacker::grow(TREE_STACK, || {
+        parse_and_walk(&row, text, base, &index, &mut errors)
+    })?;
+    Ok(FileEvidence {
+        file: row,
+        lines: Some(lines),
+        ast: Some(ast),
+        errors,
+    })
+}
+
+/// Stack for parsing, walking and dropping one file's syntax tree.
+const TREE_STACK: usize = 1 << 30;
+
+fn parse_and_walk(
+    row: &FileRow,
+    text: &str,
+    base: u32,
+    index: &LineIndex,
+    errors: &mut Vec<ErrorRow>,
+) -> Result<RecordBatch, ArrowError> {
+    let file_id = row.file_id;
     let options = ParseOptions::from(Mode::Module).with_target_version(TARGET_PYTHON);
     let parsed = ruff_python_parser::parse_unchecked(text, options);
     for e in parsed.errors() {
         let r = e.location;
         let span = (base + r.start().to_u32(), base + r.end().to_u32());
         errors.push(error_row(
-            &row,
+            row,
             "parse",
             "syntax_error",
             e.error.to_string(),
             Some(span),
-            Some(&index),
+            Some(index),
         ));
     }
     for e in parsed.unsupported_syntax_errors() {
         let r = e.range();
         let span = (base + r.start().to_u32(), base + r.end().to_u32());
         errors.push(error_row(
-            &row,
+            row,
             "parse",
             "unsupported_syntax",
             e.to_string(),
             Some(span),
-            Some(&index),
+            Some(index),
         ));
     }
     let mut ast_rows = tables::AstRows::default();
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
             let mut emitter =
-                ast::AstEmitter::new(file_id, base, &index, parsed.tokens(), &mut ast_rows);
+                ast::AstEmitter::new(file_id, base, index, parsed.tokens(), &mut ast_rows);
             emitter.module(module, text.len() as u32);
             emitter.too_deep
         }
@@ -291,21 +316,17 @@ pub fn extract_file(
             ast::MAX_DEPTH
         );
         errors.push(error_row(
-            &row,
+            row,
             "ast",
             "too_deep",
             msg,
             Some(span),
-            Some(&index),
+            Some(index),
         ));
     }
     let ast = ast_rows.finish()?;
-    Ok(FileEvidence {
-        file: row,
-        lines: Some(lines),
-        ast: Some(ast),
-        errors,
-    })
+    drop(parsed);
+    Ok(ast)
 }
 
 /// Where extracted batches go. Called from one thread at a time, in file order; a call may
@@ -336,9 +357,6 @@ pub enum ExtractError {
 
 /// Files a worker may run ahead of the oldest file not yet handed to the sink.
 const WINDOW: usize = 64;
-/// Worker stack: the walker has a depth limit, but dropping a pathologically deep syntax tree
-/// recurses; the stack is virtual memory, touched only as deep as a file needs.
-const WORKER_STACK: usize = 1 << 30;
 
 struct Reorder {
     next_emit: usize,
@@ -419,7 +437,6 @@ pub fn extract_all(
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("codelake-extract-{w}"))
-                    .stack_size(WORKER_STACK)
                     .spawn_scoped(s, worker)?,
             );
         }

@@ -1,1 +1,236 @@
-fn main() {}
+//! The `codelake` command line.
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use codelake_engine::build::{BuildOptions, BuildReport, Progress};
+use codelake_extract::{ExtractConfig, ScanOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::output::Format;
+
+/// Turn a Python repository into a Code Property Graph stored as Delta Lake tables, and query
+/// it with SQL.
+#[derive(Parser)]
+#[command(name = "codelake", version, about, long_about = None)]
+struct Cli {
+    /// Print nothing but results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan a repository and write its evidence tables.
+    Build {
+        /// The repository to scan.
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Where to write the tables [default: REPO/.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Only scan files matching this glob (repeatable; `dir/**` or `*.py`).
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Skip files and directories matching this glob (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Worker threads [default: all cores].
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Files larger than this many bytes are recorded as too large, not parsed.
+        #[arg(long, default_value_t = 8 * 1024 * 1024)]
+        max_file_bytes: u64,
+    },
+    /// Run SQL over the tables of a build; without QUERY, open an interactive prompt.
+    Sql {
+        /// The database [default: ./.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The query (several statements separated by `;` run in order).
+        query: Option<String>,
+    },
+    /// List the tables with row counts, descriptions and columns.
+    Tables {
+        /// The database [default: ./.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("codelake: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(run(cli)) {
+        // One line: the error and its causes, like ripgrep.
+        let mut msg = e.to_string();
+        for cause in e.chain().skip(1) {
+            let c = cause.to_string();
+            if !msg.contains(&c) {
+                msg.push_str(": ");
+                msg.push_str(&c);
+            }
+        }
+        eprintln!("codelake: {}", msg.replace('\n', " "));
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Build {
+            repo,
+            db,
+            include,
+            exclude,
+            jobs,
+            max_file_bytes,
+        } => {
+            if !repo.is_dir() {
+                bail!("{} is not a directory", repo.display());
+            }
+            let db = db.unwrap_or_else(|| repo.join(".codelake"));
+            let mut extract = ExtractConfig {
+                max_file_bytes,
+                ..ExtractConfig::default()
+            };
+            if let Some(j) = jobs {
+                if j == 0 {
+                    bail!("--jobs must be at least 1");
+                }
+                extract.jobs = j;
+            }
+            let opts = BuildOptions {
+                repo: repo.clone(),
+                db: db.clone(),
+                scan: ScanOptions {
+                    include,
+                    exclude,
+                    skip_dir: None,
+                },
+                extract,
+            };
+            let progress = Arc::new(Bar::new(cli.quiet));
+            let report = codelake_engine::build(&opts, progress.clone())
+                .await
+                .with_context(|| format!("building {}", repo.display()))?;
+            progress.bar.finish_and_clear();
+            if !cli.quiet {
+                print_summary(&report, &db);
+            }
+            Ok(())
+        }
+        Command::Sql { db, format, query } => {
+            let db = db_dir(db)?;
+            let ctx = codelake_engine::open_session(&db).await?;
+            match query {
+                Some(q) => output::run_sql(&ctx, &q, format).await,
+                None => output::repl(&ctx, format, &db).await,
+            }
+        }
+        Command::Tables { db } => {
+            let db = db_dir(db)?;
+            let ctx = codelake_engine::open_session(&db).await?;
+            output::print_tables(&ctx).await
+        }
+    }
+}
+
+fn db_dir(db: Option<PathBuf>) -> Result<PathBuf> {
+    let db = db.unwrap_or_else(|| Path::new(".codelake").to_path_buf());
+    if !db.is_dir() {
+        bail!(
+            "no codelake database at {} (run `codelake build` first, or pass --db)",
+            db.display()
+        );
+    }
+    Ok(db)
+}
+
+fn print_summary(r: &BuildReport, db: &Path) {
+    let s = &r.stats;
+    println!(
+        "built {} in {:.2}s: {} files, {:.2} MB, {:.1} MB/s",
+        db.display(),
+        r.elapsed.as_secs_f64(),
+        s.files,
+        s.bytes as f64 / 1e6,
+        r.mb_per_s()
+    );
+    for (table, rows) in &r.rows {
+        let version = r.versions.get(table).copied().unwrap_or(-1);
+        println!("  {table:<16} {rows:>10} rows  (Delta version {version})");
+    }
+    println!(
+        "  extraction errors: {} rows in {} files (see the extract_errors table)",
+        s.error_rows, s.files_with_errors
+    );
+    if !r.skipped_symlinks.is_empty() {
+        println!(
+            "  skipped {} symlinks leading outside the repository: {}",
+            r.skipped_symlinks.len(),
+            r.skipped_symlinks.join(", ")
+        );
+    }
+    for e in &r.walk_errors {
+        println!("  not scanned: {e}");
+    }
+}
+
+/// The progress bar of a build.
+struct Bar {
+    bar: ProgressBar,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new_spinner()
+        };
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Self { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn scanned(&self, files: usize, bytes: u64) {
+        self.bar.set_length(bytes);
+        let style = ProgressStyle::with_template(
+            "{spinner} {msg:<11} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            self.bar.set_style(style);
+        }
+        self.bar.set_message(format!("{files} files"));
+    }
+
+    fn file_done(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    fn stage(&self, stage: &str) {
+        self.bar.set_message(stage.to_string());
+    }
+}

@@ -1,0 +1,122 @@
+//! Every `information_schema` query of codelake lives here.
+//!
+//! `information_schema` is how the engine knows what exists: after registering the tables, we
+//! read their columns back from `information_schema.columns` and compare them with the specs.
+
+use std::collections::BTreeMap;
+
+use codelake_schema::TableSpec;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{DfContext, EngineError, Result};
+
+/// A column as `information_schema.columns` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub table: String,
+    pub column: String,
+    pub ordinal: u64,
+    pub data_type: String,
+    pub nullable: bool,
+}
+
+/// The columns of the registered tables of the default schema.
+pub async fn columns(ctx: &SessionContext) -> Result<Vec<ColumnInfo>> {
+    let sql = "SELECT table_name, column_name, ordinal_position, data_type, is_nullable \
+               FROM information_schema.columns \
+               WHERE table_schema = 'public' \
+               ORDER BY table_name, ordinal_position";
+    let batches = ctx
+        .sql(sql)
+        .await
+        .df_context(|| "querying information_schema.columns".to_string())?
+        .collect()
+        .await
+        .df_context(|| "querying information_schema.columns".to_string())?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let cast = |i: usize| datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8);
+        let cols: Vec<_> = (0..5)
+            .map(cast)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| EngineError::Other(format!("reading information_schema.columns: {e}")))?;
+        let s = |i: usize, r: usize| cols[i].as_string::<i32>().value(r).to_string();
+        for r in 0..b.num_rows() {
+            if cols[2].is_null(r) {
+                continue;
+            }
+            out.push(ColumnInfo {
+                table: s(0, r),
+                column: s(1, r),
+                ordinal: s(2, r).parse().unwrap_or(0),
+                data_type: s(3, r),
+                nullable: s(4, r) == "YES",
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The type name information_schema reports for a type, with string and binary view types
+/// read as their plain forms (the Parquet reader returns views; the data is the same).
+pub fn normalise_type_name(name: &str) -> String {
+    name.replace("Utf8View", "Utf8")
+        .replace("BinaryView", "Binary")
+}
+
+/// Checks that every spec's table is registered with exactly the spec's columns, in order,
+/// with its types and nullability. The first mismatch is an error naming table and column.
+pub async fn validate(ctx: &SessionContext, specs: &[TableSpec]) -> Result<()> {
+    let cols = columns(ctx).await?;
+    let mut by_table: BTreeMap<&str, Vec<&ColumnInfo>> = BTreeMap::new();
+    for c in &cols {
+        by_table.entry(c.table.as_str()).or_default().push(c);
+    }
+    for spec in specs {
+        let mismatch = |detail: String| EngineError::SpecMismatch {
+            table: spec.name.to_string(),
+            detail,
+        };
+        let Some(actual) = by_table.get(spec.name) else {
+            return Err(mismatch("not registered in information_schema".to_string()));
+        };
+        for (i, field) in spec.schema.fields().iter().enumerate() {
+            let Some(col) = actual.get(i) else {
+                return Err(mismatch(format!("column {} is missing", field.name())));
+            };
+            if col.column != *field.name() {
+                return Err(mismatch(format!(
+                    "column {} is {} in information_schema (position {})",
+                    field.name(),
+                    col.column,
+                    i + 1
+                )));
+            }
+            let want = normalise_type_name(&field.data_type().to_string());
+            let have = normalise_type_name(&col.data_type);
+            if want != have {
+                return Err(mismatch(format!(
+                    "column {} has type {have}, the spec says {want}",
+                    field.name()
+                )));
+            }
+            if col.nullable != field.is_nullable() {
+                return Err(mismatch(format!(
+                    "column {} is {}nullable, the spec says {}nullable",
+                    field.name(),
+                    if col.nullable { "" } else { "not " },
+                    if field.is_nullable() { "" } else { "not " }
+                )));
+            }
+        }
+        if let Some(extra) = actual.get(spec.schema.fields().len()) {
+            return Err(mismatch(format!(
+                "column {} is not in the spec",
+                extra.column
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! The DataFusion session: every table of the registry registered as a Delta table provider,
+//! with `information_schema` enabled, validated against its spec.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use codelake_schema::{TableSpec, registry};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use deltalake::DeltaTable;
+use deltalake::delta_datafusion::DeltaTableFactory;
+
+use crate::error::{DfContext, EngineError, Result};
+use crate::{info_schema, storage};
+
+/// A session configured for codelake: `information_schema` on, the `DELTATABLE` format
+/// registered for `CREATE EXTERNAL TABLE ... STORED AS DELTATABLE`.
+pub fn new_session_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        // delta-rs' own sessions disable hash-join IN-list pushdown, which can panic on
+        // dictionary-encoded join keys; do as they do.
+        .set_usize("datafusion.optimizer.hash_join_inlist_pushdown_max_size", 0)
+        .set_usize(
+            "datafusion.optimizer.hash_join_inlist_pushdown_max_distinct_values",
+            0,
+        );
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_table_factory("DELTATABLE".to_string(), Arc::new(DeltaTableFactory {}))
+        .build();
+    SessionContext::new_with_state(state)
+}
+
+/// Registers a Delta table under the spec's name.
+pub async fn register(ctx: &SessionContext, spec: &TableSpec, table: &DeltaTable) -> Result<()> {
+    let provider = table
+        .table_provider()
+        .with_session(Arc::new(ctx.state()))
+        .await
+        .df_context(|| format!("opening table {}", spec.name))?;
+    ctx.deregister_table(spec.name)
+        .df_context(|| format!("registering table {}", spec.name))?;
+    ctx.register_table(spec.name, provider)
+        .df_context(|| format!("registering table {}", spec.name))?;
+    Ok(())
+}
+
+/// Opens a session over the database at `db`: registers every table of the registry and
+/// validates each against its spec through `information_schema`.
+pub async fn open_session(db: &Path) -> Result<SessionContext> {
+    let ctx = new_session_context();
+    let mut found = 0;
+    let mut missing = Vec::new();
+    for spec in registry() {
+        match storage::open(db, spec).await? {
+            Some(table) => {
+                register(&ctx, spec, &table).await?;
+                found += 1;
+            }
+            None => missing.push(spec.name),
+        }
+    }
+    if found == 0 {
+        return Err(EngineError::NoDatabase(db.to_path_buf()));
+    }
+    if let Some(name) = missing.first() {
+        return Err(EngineError::SpecMismatch {
+            table: name.to_string(),
+            detail: format!(
+                "the table is missing from {} (rebuild with `codelake build`)",
+                db.display()
+            ),
+        });
+    }
+    info_schema::validate(&ctx, registry()).await?;
+    Ok(ctx)
+}

@@ -1,0 +1,69 @@
+//! Delta Lake storage: one Delta table per spec, under `<db>/<table name>/`.
+
+use std::path::{Path, PathBuf};
+
+use codelake_schema::TableSpec;
+use deltalake::kernel::StructType;
+use deltalake::kernel::engine::arrow_conversion::TryFromArrow;
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, ensure_table_uri};
+
+use crate::error::{DeltaContext, EngineError, Result};
+
+/// The directory of a table.
+pub fn table_dir(db: &Path, table: &str) -> PathBuf {
+    db.join(table)
+}
+
+fn spec_struct(spec: &TableSpec) -> Result<StructType> {
+    StructType::try_from_arrow(spec.schema.as_ref()).map_err(|e| EngineError::SpecMismatch {
+        table: spec.name.to_string(),
+        detail: format!("the spec's Arrow schema has no Delta equivalent: {e}"),
+    })
+}
+
+/// Opens a table, if one exists at its directory.
+pub async fn open(db: &Path, spec: &TableSpec) -> Result<Option<DeltaTable>> {
+    let dir = table_dir(db, spec.name);
+    if !dir.join("_delta_log").is_dir() {
+        return Ok(None);
+    }
+    let url = ensure_table_uri(dir.to_string_lossy()).delta_context(spec.name)?;
+    let table = deltalake::open_table(url).await.delta_context(spec.name)?;
+    Ok(Some(table))
+}
+
+/// Opens the table of a spec, creating it (empty, with the spec's schema) when it does not
+/// exist, and replacing its schema in a new version when the spec changed.
+pub async fn ensure(db: &Path, spec: &TableSpec) -> Result<DeltaTable> {
+    let dir = table_dir(db, spec.name);
+    std::fs::create_dir_all(&dir).map_err(|source| EngineError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let wanted = spec_struct(spec)?;
+    let existing = open(db, spec).await?;
+    let mode = match &existing {
+        None => SaveMode::ErrorIfExists,
+        Some(table) => {
+            let current = table.snapshot().delta_context(spec.name)?.schema();
+            if current.as_ref() == &wanted {
+                return Ok(existing.unwrap_or_else(|| unreachable!()));
+            }
+            SaveMode::Overwrite
+        }
+    };
+    let url = ensure_table_uri(dir.to_string_lossy()).delta_context(spec.name)?;
+    let table = DeltaTable::try_from_url(url)
+        .await
+        .delta_context(spec.name)?;
+    table
+        .create()
+        .with_table_name(spec.name)
+        .with_comment(spec.description)
+        .with_columns(wanted.fields().cloned())
+        .with_partition_columns(spec.partition_by.iter().copied())
+        .with_save_mode(mode)
+        .await
+        .delta_context(spec.name)
+}
