@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use codelake_schema::{TableSpec, registry};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::delta_datafusion::DeltaTableFactory;
@@ -28,9 +29,25 @@ pub fn new_session_context() -> SessionContext {
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
+        .with_optimizer_rules(optimizer_rules())
         .with_table_factory("DELTATABLE".to_string(), Arc::new(DeltaTableFactory {}))
         .build();
     SessionContext::new_with_state(state)
+}
+
+/// Optimizer rules left out of DataFusion 55's defaults: `extract_leaf_expressions` and its
+/// partner `push_down_leaf_projections` break `optimize_projections` when a join key reads a
+/// struct field (apache/datafusion#22895, fixed after 55) — and joining on `span.start_line`
+/// and the like is everyday codelake SQL. Without them, struct fields are read after the scan
+/// instead of being pushed into it; results are the same.
+pub const DISABLED_OPTIMIZER_RULES: &[&str] = &["extract_leaf_expressions", "push_down_leaf_projections"];
+
+fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
+    Optimizer::new()
+        .rules
+        .into_iter()
+        .filter(|r| !DISABLED_OPTIMIZER_RULES.contains(&r.name()))
+        .collect()
 }
 
 /// Registers a Delta table under the spec's name.
