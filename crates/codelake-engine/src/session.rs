@@ -40,7 +40,8 @@ pub fn new_session_context() -> SessionContext {
 /// struct field (apache/datafusion#22895, fixed after 55) — and joining on `span.start_line`
 /// and the like is everyday codelake SQL. Without them, struct fields are read after the scan
 /// instead of being pushed into it; results are the same.
-pub const DISABLED_OPTIMIZER_RULES: &[&str] = &["extract_leaf_expressions", "push_down_leaf_projections"];
+pub const DISABLED_OPTIMIZER_RULES: &[&str] =
+    &["extract_leaf_expressions", "push_down_leaf_projections"];
 
 fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     Optimizer::new()

@@ -22,25 +22,41 @@ fn options(db: &Path, jobs: usize) -> BuildOptions {
         repo: example(),
         db: db.to_path_buf(),
         scan: ScanOptions::default(),
-        extract: ExtractConfig { jobs, ..ExtractConfig::default() },
+        extract: ExtractConfig {
+            jobs,
+            ..ExtractConfig::default()
+        },
     }
 }
 
 async fn query(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
-    ctx.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")).collect().await.unwrap()
+    ctx.sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect()
+        .await
+        .unwrap()
 }
 
 /// The rows of a query as strings, one `|`-joined string per row.
 async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     for b in query(ctx, sql).await {
-        let cols: Vec<_> = b.columns().iter().map(|c| cast(c, &DataType::Utf8).unwrap()).collect();
+        let cols: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8).unwrap())
+            .collect();
         for r in 0..b.num_rows() {
             let vals: Vec<String> = cols
                 .iter()
                 .map(|c| {
                     let s = c.as_string::<i32>();
-                    if s.is_null(r) { "NULL".to_string() } else { s.value(r).to_string() }
+                    if s.is_null(r) {
+                        "NULL".to_string()
+                    } else {
+                        s.value(r).to_string()
+                    }
                 })
                 .collect();
             out.push(vals.join("|"));
@@ -66,7 +82,11 @@ async fn example_repository_end_to_end() {
 
     // files: sorted paths, modules from the package layout, encodings.
     assert_eq!(
-        rows(&ctx, "SELECT path, module, is_package, encoding FROM files ORDER BY path").await,
+        rows(
+            &ctx,
+            "SELECT path, module, is_package, encoding FROM files ORDER BY path"
+        )
+        .await,
         vec![
             "shop/__init__.py|shop|true|utf-8",
             "shop/broken.py|shop.broken|false|utf-8",
@@ -82,33 +102,60 @@ async fn example_repository_end_to_end() {
     );
     // Every file has AST rows or an error row; nothing disappears.
     assert_eq!(
-        one(&ctx, "SELECT count(*) FROM files f WHERE f.file_id NOT IN (SELECT file_id FROM ast_nodes) \
-                   AND f.file_id NOT IN (SELECT file_id FROM extract_errors)").await,
+        one(
+            &ctx,
+            "SELECT count(*) FROM files f WHERE f.file_id NOT IN (SELECT file_id FROM ast_nodes) \
+                   AND f.file_id NOT IN (SELECT file_id FROM extract_errors)"
+        )
+        .await,
         "0"
     );
     // The syntax error is recorded where it is, and the functions around it survive.
     assert_eq!(
-        rows(&ctx, "SELECT e.stage, e.kind, e.line FROM extract_errors e WHERE e.path = 'shop/broken.py'").await,
+        rows(
+            &ctx,
+            "SELECT e.stage, e.kind, e.line FROM extract_errors e WHERE e.path = 'shop/broken.py'"
+        )
+        .await,
         vec!["parse|syntax_error|9"]
     );
     assert_eq!(
-        rows(&ctx, "SELECT n.name FROM ast_nodes n JOIN files f USING (file_id) \
-                    WHERE f.path = 'shop/broken.py' AND n.kind = 'FunctionDef' ORDER BY n.ordinal").await,
+        rows(
+            &ctx,
+            "SELECT n.name FROM ast_nodes n JOIN files f USING (file_id) \
+                    WHERE f.path = 'shop/broken.py' AND n.kind = 'FunctionDef' ORDER BY n.ordinal"
+        )
+        .await,
         vec!["before", "broken", "after"]
     );
     // Classes, with their bases as CPython's ast has them.
     assert_eq!(
-        rows(&ctx, "SELECT c.name, b.name FROM ast_nodes c LEFT JOIN ast_nodes b \
+        rows(
+            &ctx,
+            "SELECT c.name, b.name FROM ast_nodes c LEFT JOIN ast_nodes b \
                     ON b.parent_id = c.node_id AND b.field = 'bases' \
-                    WHERE c.kind = 'ClassDef' ORDER BY c.name").await,
-        vec!["Entity|NULL", "MemoryStorage|Storage", "Order|Entity", "Product|NULL", "RushOrder|Order", "Storage|NULL"]
+                    WHERE c.kind = 'ClassDef' ORDER BY c.name"
+        )
+        .await,
+        vec![
+            "Entity|NULL",
+            "MemoryStorage|Storage",
+            "Order|Entity",
+            "Product|NULL",
+            "RushOrder|Order",
+            "Storage|NULL"
+        ]
     );
     // A decorated def starts at `def` (CPython), and its decorators sit in decorator_list.
     assert_eq!(
-        rows(&ctx, "SELECT d.span.start_line, n.span.start_line, d.field FROM ast_nodes n \
+        rows(
+            &ctx,
+            "SELECT d.span.start_line, n.span.start_line, d.field FROM ast_nodes n \
                     JOIN ast_nodes d ON d.parent_id = n.node_id AND d.field = 'decorator_list' \
                     JOIN files f ON f.file_id = n.file_id \
-                    WHERE f.path = 'shop/pricing.py' AND n.name = 'bulk_discount'").await,
+                    WHERE f.path = 'shop/pricing.py' AND n.name = 'bulk_discount'"
+        )
+        .await,
         vec!["28|29|decorator_list"]
     );
     // The latin-1 file decoded: the constant holds the accented text.
@@ -119,10 +166,21 @@ async fn example_repository_end_to_end() {
     );
     // Integrity: ids unique, parents exist, span struct agrees with bstart/bend, and the line
     // index turns every node's (line, col) back into its byte offset.
-    assert_eq!(one(&ctx, "SELECT count(*) - count(DISTINCT node_id) FROM ast_nodes").await, "0");
     assert_eq!(
-        one(&ctx, "SELECT count(*) FROM ast_nodes c WHERE c.parent_id IS NOT NULL \
-                   AND c.parent_id NOT IN (SELECT node_id FROM ast_nodes)").await,
+        one(
+            &ctx,
+            "SELECT count(*) - count(DISTINCT node_id) FROM ast_nodes"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        one(
+            &ctx,
+            "SELECT count(*) FROM ast_nodes c WHERE c.parent_id IS NOT NULL \
+                   AND c.parent_id NOT IN (SELECT node_id FROM ast_nodes)"
+        )
+        .await,
         "0"
     );
     assert_eq!(
@@ -130,9 +188,13 @@ async fn example_repository_end_to_end() {
         "0"
     );
     assert_eq!(
-        one(&ctx, "SELECT count(*) FROM ast_nodes n JOIN file_lines l \
+        one(
+            &ctx,
+            "SELECT count(*) FROM ast_nodes n JOIN file_lines l \
                    ON l.file_id = n.file_id AND l.line_no = n.span.start_line - 1 \
-                   WHERE l.bstart + n.span.start_col <> n.bstart").await,
+                   WHERE l.bstart + n.span.start_col <> n.bstart"
+        )
+        .await,
         "0"
     );
     assert_eq!(
@@ -193,18 +255,36 @@ async fn a_table_that_does_not_match_its_spec_is_a_clear_error() {
     let ctx = codelake_engine::new_session_context();
     let spec = codelake_schema::spec("files").unwrap();
     // `path` as an integer instead of a string.
-    let mut fields: Vec<Field> = spec.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = spec
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     fields[1] = Field::new("path", DataType::Int64, false);
     let table = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]]).unwrap();
     ctx.register_table("files", Arc::new(table)).unwrap();
-    let err = info_schema::validate(&ctx, std::slice::from_ref(spec)).await.unwrap_err().to_string();
-    assert!(err.contains("table files") && err.contains("column path") && err.contains("Int64"), "{err}");
+    let err = info_schema::validate(&ctx, std::slice::from_ref(spec))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("table files") && err.contains("column path") && err.contains("Int64"),
+        "{err}"
+    );
 
     let ast_spec = codelake_schema::spec("ast_nodes").unwrap();
-    let missing = info_schema::validate(&ctx, std::slice::from_ref(ast_spec)).await.unwrap_err().to_string();
+    let missing = info_schema::validate(&ctx, std::slice::from_ref(ast_spec))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("not registered"), "{missing}");
 
     let none = tempfile::tempdir().unwrap();
-    let err = open_session(none.path()).await.err().expect("no database").to_string();
+    let err = open_session(none.path())
+        .await
+        .err()
+        .expect("no database")
+        .to_string();
     assert!(err.contains("no codelake database"), "{err}");
 }

@@ -33,6 +33,7 @@
 //! conversion (`r`, `s`, `a`) in `value`; `MatchSingleton` keeps `None`/`True`/`False` in `value`.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use codelake_schema::ids::ast_node_id;
 use codelake_schema::span::LineIndex;
@@ -102,6 +103,14 @@ pub struct AstEmitter<'a> {
     ordinal: i32,
     /// Where the first node deeper than [`MAX_DEPTH`] was, if any.
     pub too_deep: Option<(u32, u32)>,
+    /// The node id of every node the scope analysis refers to, by the address of the ruff
+    /// node (stable while the parsed tree lives).
+    pub ids: HashMap<usize, i64>,
+}
+
+/// The key of a ruff node in [`AstEmitter::ids`].
+pub fn node_key<T>(node: &T) -> usize {
+    std::ptr::from_ref(node) as usize
 }
 
 fn ctx_name(ctx: ExprContext) -> &'static str {
@@ -162,6 +171,7 @@ impl<'a> AstEmitter<'a> {
             rows,
             ordinal: 0,
             too_deep: None,
+            ids: HashMap::new(),
         }
     }
 
@@ -175,7 +185,14 @@ impl<'a> AstEmitter<'a> {
         };
         let range = TextRange::new(TextSize::new(0), TextSize::new(text_len));
         if let Some(c) = self.push(at, "Module", range, Attrs::default()) {
+            self.remember(module, c);
             self.body(&module.body, c, "body");
+        }
+    }
+
+    fn remember<T>(&mut self, node: &T, at: At) {
+        if let Some(id) = at.parent {
+            self.ids.insert(node_key(node), id);
         }
     }
 
@@ -288,6 +305,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, kind, range, Attrs::name(f.name.as_str())) else {
                     return;
                 };
+                self.remember(f, c);
                 for (i, d) in f.decorator_list.iter().enumerate() {
                     self.expr(&d.expression, c.i("decorator_list", i));
                 }
@@ -305,6 +323,7 @@ impl<'a> AstEmitter<'a> {
                 else {
                     return;
                 };
+                self.remember(cd, c);
                 for (i, d) in cd.decorator_list.iter().enumerate() {
                     self.expr(&d.expression, c.i("decorator_list", i));
                 }
@@ -332,6 +351,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "TypeAlias", t.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(t, c);
                 self.expr(&t.name, c.f("name"));
                 if let Some(tp) = &t.type_params {
                     self.type_params(&tp.type_params, c);
@@ -484,6 +504,7 @@ impl<'a> AstEmitter<'a> {
                     ) else {
                         continue;
                     };
+                    self.remember(h, hc);
                     self.opt_expr(h.type_.as_deref(), hc, "type");
                     self.body(&h.body, hc, "body");
                 }
@@ -521,7 +542,7 @@ impl<'a> AstEmitter<'a> {
                     .map(|n| n.as_str())
                     .collect::<Vec<_>>()
                     .join(",");
-                self.push(
+                if let Some(c) = self.push(
                     at,
                     "Global",
                     g.range,
@@ -529,7 +550,9 @@ impl<'a> AstEmitter<'a> {
                         name: Some(names.into()),
                         ..Default::default()
                     },
-                );
+                ) {
+                    self.remember(g, c);
+                }
             }
             Stmt::Nonlocal(g) => {
                 let names = g
@@ -538,7 +561,7 @@ impl<'a> AstEmitter<'a> {
                     .map(|n| n.as_str())
                     .collect::<Vec<_>>()
                     .join(",");
-                self.push(
+                if let Some(c) = self.push(
                     at,
                     "Nonlocal",
                     g.range,
@@ -546,7 +569,9 @@ impl<'a> AstEmitter<'a> {
                         name: Some(names.into()),
                         ..Default::default()
                     },
-                );
+                ) {
+                    self.remember(g, c);
+                }
             }
             Stmt::Expr(e) => {
                 let Some(c) = self.push(at, "Expr", e.range, Attrs::default()) else {
@@ -597,7 +622,9 @@ impl<'a> AstEmitter<'a> {
                 value: a.asname.as_ref().map(|s| s.as_str().to_string()),
                 ..Default::default()
             };
-            self.push(at.i("names", n), "alias", a.range, attrs);
+            if let Some(c) = self.push(at.i("names", n), "alias", a.range, attrs) {
+                self.remember(a, c);
+            }
         }
     }
 
@@ -610,6 +637,7 @@ impl<'a> AstEmitter<'a> {
                     else {
                         continue;
                     };
+                    self.remember(t, c);
                     self.opt_expr(t.bound.as_deref(), c, "bound");
                     self.opt_expr(t.default.as_deref(), c, "default_value");
                 }
@@ -619,6 +647,7 @@ impl<'a> AstEmitter<'a> {
                     else {
                         continue;
                     };
+                    self.remember(t, c);
                     self.opt_expr(t.default.as_deref(), c, "default_value");
                 }
                 TypeParam::ParamSpec(t) => {
@@ -626,6 +655,7 @@ impl<'a> AstEmitter<'a> {
                     else {
                         continue;
                     };
+                    self.remember(t, c);
                     self.opt_expr(t.default.as_deref(), c, "default_value");
                 }
             }
@@ -671,6 +701,7 @@ impl<'a> AstEmitter<'a> {
         let Some(c) = self.push(at, "arg", range, Attrs::name(p.name.as_str())) else {
             return;
         };
+        self.remember(p, c);
         self.opt_expr(p.annotation.as_deref(), c, "annotation");
     }
 
@@ -678,6 +709,7 @@ impl<'a> AstEmitter<'a> {
         let Some(c) = self.push(at, "arg", p.range, Attrs::name(p.name.as_str())) else {
             return;
         };
+        self.remember(p, c);
         self.opt_expr(p.annotation.as_deref(), c, "annotation");
     }
 
@@ -716,6 +748,7 @@ impl<'a> AstEmitter<'a> {
         let Some(c) = self.push(at, "GeneratorExp", range, Attrs::default()) else {
             return;
         };
+        self.remember(g, c);
         self.expr(&g.elt, c.f("elt"));
         self.comprehensions(&g.generators, c);
     }
@@ -801,6 +834,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "Lambda", l.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(l, c);
                 if let Some(p) = &l.parameters {
                     self.parameters(p, c.f("args"));
                 }
@@ -835,6 +869,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "ListComp", l.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(l, c);
                 self.expr(&l.elt, c.f("elt"));
                 self.comprehensions(&l.generators, c);
             }
@@ -842,6 +877,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "SetComp", l.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(l, c);
                 self.expr(&l.elt, c.f("elt"));
                 self.comprehensions(&l.generators, c);
             }
@@ -849,6 +885,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "DictComp", d.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(d, c);
                 self.opt_expr(d.key.as_deref(), c, "key");
                 self.expr(&d.value, c.f("value"));
                 self.comprehensions(&d.generators, c);
@@ -990,7 +1027,9 @@ impl<'a> AstEmitter<'a> {
                     ctx: Some(ctx_name(n.ctx)),
                     ..Default::default()
                 };
-                self.push(at, "Name", n.range, attrs);
+                if let Some(c) = self.push(at, "Name", n.range, attrs) {
+                    self.remember(n, c);
+                }
             }
             Expr::List(l) => {
                 let attrs = Attrs {
@@ -1048,16 +1087,16 @@ impl<'a> AstEmitter<'a> {
                     if let Some(c) = self.push(at.i("values", *n), "FormattedValue", i.range, attrs)
                     {
                         self.expr(&i.expression, c.f("value"));
-                        if let Some(spec) = &i.format_spec {
-                            if let Some(sc) = self.push(
+                        if let Some(spec) = &i.format_spec
+                            && let Some(sc) = self.push(
                                 c.f("format_spec"),
                                 "JoinedStr",
                                 spec.range,
                                 Attrs::default(),
-                            ) {
-                                let mut m = 0usize;
-                                self.interpolated(&spec.elements, sc, &mut m);
-                            }
+                            )
+                        {
+                            let mut m = 0usize;
+                            self.interpolated(&spec.elements, sc, &mut m);
                         }
                     }
                 }
@@ -1106,6 +1145,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "MatchMapping", m.range, attrs) else {
                     return;
                 };
+                self.remember(m, c);
                 for (n, (k, p)) in m.keys.iter().zip(m.patterns.iter()).enumerate() {
                     self.expr(k, c.i("keys", n));
                     self.pattern(p, c.i("patterns", n));
@@ -1139,7 +1179,9 @@ impl<'a> AstEmitter<'a> {
                     name: s.name.as_ref().map(|r| Cow::Borrowed(r.as_str())),
                     ..Default::default()
                 };
-                self.push(at, "MatchStar", s.range, attrs);
+                if let Some(c) = self.push(at, "MatchStar", s.range, attrs) {
+                    self.remember(s, c);
+                }
             }
             Pattern::MatchAs(a) => {
                 let attrs = Attrs {
@@ -1149,6 +1191,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "MatchAs", a.range, attrs) else {
                     return;
                 };
+                self.remember(a, c);
                 if let Some(p) = &a.pattern {
                     self.pattern(p, c.f("pattern"));
                 }

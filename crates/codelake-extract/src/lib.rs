@@ -10,6 +10,7 @@
 pub mod ast;
 pub mod pyrepr;
 pub mod scan;
+pub mod scopes;
 pub mod source;
 pub mod tables;
 
@@ -36,6 +37,9 @@ pub struct ExtractConfig {
     pub jobs: usize,
     /// Files larger than this are recorded as `too_large` and not parsed.
     pub max_file_bytes: u64,
+    /// Run the scope analysis (`scopes`, `symbols`, `bindings`, `name_refs`); when off, those
+    /// tables are written empty.
+    pub scopes: bool,
 }
 
 impl Default for ExtractConfig {
@@ -43,6 +47,7 @@ impl Default for ExtractConfig {
         Self {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_file_bytes: 8 * 1024 * 1024,
+            scopes: true,
         }
     }
 }
@@ -58,6 +63,8 @@ pub struct FileEvidence {
     pub file: FileRow,
     pub lines: Option<RecordBatch>,
     pub ast: Option<RecordBatch>,
+    /// `scopes`, `symbols`, `bindings`, `name_refs`.
+    pub scopes: Option<[RecordBatch; 4]>,
     pub errors: Vec<ErrorRow>,
 }
 
@@ -184,6 +191,7 @@ pub fn extract_file(
                 file: row,
                 lines: None,
                 ast: None,
+                scopes: None,
                 errors,
             });
         }
@@ -201,6 +209,7 @@ pub fn extract_file(
             file: row,
             lines: None,
             ast: None,
+            scopes: None,
             errors,
         });
     }
@@ -216,6 +225,7 @@ pub fn extract_file(
                 file: row,
                 lines: None,
                 ast: None,
+                scopes: None,
                 errors,
             });
         }
@@ -245,6 +255,7 @@ pub fn extract_file(
             file: row,
             lines: Some(lines),
             ast: None,
+            scopes: None,
             errors,
         });
     }
@@ -252,13 +263,14 @@ pub fn extract_file(
     // Parse, walk and drop the tree on a stack segment of its own: the parser grows its stack
     // as it recurses, but dropping a pathologically deep tree recurses in the drop glue. The
     // segment is virtual memory, committed only as deep as a file needs.
-    let ast = stacker::grow(TREE_STACK, || {
-        parse_and_walk(&row, text, base, &index, &mut errors)
+    let (ast, scopes) = stacker::grow(TREE_STACK, || {
+        parse_and_walk(&row, text, base, &index, config, &mut errors)
     })?;
     Ok(FileEvidence {
         file: row,
         lines: Some(lines),
         ast: Some(ast),
+        scopes,
         errors,
     })
 }
@@ -271,8 +283,9 @@ fn parse_and_walk(
     text: &str,
     base: u32,
     index: &LineIndex,
+    config: &ExtractConfig,
     errors: &mut Vec<ErrorRow>,
-) -> Result<RecordBatch, ArrowError> {
+) -> Result<(RecordBatch, Option<[RecordBatch; 4]>), ArrowError> {
     let file_id = row.file_id;
     let options = ParseOptions::from(Mode::Module).with_target_version(TARGET_PYTHON);
     let parsed = ruff_python_parser::parse_unchecked(text, options);
@@ -301,11 +314,28 @@ fn parse_and_walk(
         ));
     }
     let mut ast_rows = tables::AstRows::default();
+    let mut scope_batches = None;
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
             let mut emitter =
                 ast::AstEmitter::new(file_id, base, index, parsed.tokens(), &mut ast_rows);
             emitter.module(module, text.len() as u32);
+            if config.scopes {
+                let module_id = emitter
+                    .ids
+                    .get(&ast::node_key(module))
+                    .copied()
+                    .unwrap_or(0);
+                let tree = scopes::analyze(
+                    module,
+                    module_id,
+                    text.len() as u32,
+                    &emitter.ids,
+                    index,
+                    base,
+                );
+                scope_batches = Some(tables::scope_batches(file_id, base, &tree)?);
+            }
             emitter.too_deep
         }
         ruff_python_ast::Mod::Expression(_) => None,
@@ -326,7 +356,7 @@ fn parse_and_walk(
     }
     let ast = ast_rows.finish()?;
     drop(parsed);
-    Ok(ast)
+    Ok((ast, scope_batches))
 }
 
 /// Where extracted batches go. Called from one thread at a time, in file order; a call may
@@ -490,6 +520,12 @@ fn emit(
     }
     if let Some(b) = ev.ast {
         send(Table::AstNodes, b)?;
+    }
+    if let Some([scopes, symbols, bindings, refs]) = ev.scopes {
+        send(Table::Scopes, scopes)?;
+        send(Table::Symbols, symbols)?;
+        send(Table::Bindings, bindings)?;
+        send(Table::NameRefs, refs)?;
     }
     send(Table::ExtractErrors, tables::errors_batch(&ev.errors)?)?;
     Ok(())

@@ -205,12 +205,9 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
                     Err(_) => return true, // let the walker report the broken link
                 }
             }
-            if let Some(rel) = rel_posix(&root, path) {
-                if exclude_path.is_match(&rel) || exclude_basename.is_match(name) {
-                    return false;
-                }
-            }
-            true
+            let excluded = exclude_basename.is_match(name)
+                || rel_posix(&root, path).is_some_and(|rel| exclude_path.is_match(&rel));
+            !excluded
         });
         builder.build()
     };

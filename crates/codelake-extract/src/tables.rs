@@ -18,14 +18,22 @@ pub enum Table {
     FileLines,
     AstNodes,
     ExtractErrors,
+    Scopes,
+    Symbols,
+    Bindings,
+    NameRefs,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 8] = [
         Table::Files,
         Table::FileLines,
         Table::AstNodes,
         Table::ExtractErrors,
+        Table::Scopes,
+        Table::Symbols,
+        Table::Bindings,
+        Table::NameRefs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +42,10 @@ impl Table {
             Table::FileLines => "file_lines",
             Table::AstNodes => "ast_nodes",
             Table::ExtractErrors => "extract_errors",
+            Table::Scopes => "scopes",
+            Table::Symbols => "symbols",
+            Table::Bindings => "bindings",
+            Table::NameRefs => "name_refs",
         }
     }
 
@@ -262,6 +274,201 @@ impl AstRows {
             ],
         )
     }
+}
+
+/// The `scopes`, `symbols`, `bindings` and `name_refs` rows of one file.
+pub fn scope_batches(
+    file_id: i64,
+    base: u32,
+    tree: &crate::scopes::ScopeTree,
+) -> Result<[RecordBatch; 4], ArrowError> {
+    use crate::scopes::{ScopeKind, scope_id};
+    use codelake_schema::ids::StableId;
+    let ids: Vec<i64> = tree
+        .scopes
+        .iter()
+        .enumerate()
+        .map(|(i, sc)| scope_id(file_id, sc, i))
+        .collect();
+    let off = |v: ruff_text_size::TextSize| (base + v.to_u32()) as i64;
+    let sc = &tree.scopes;
+    let scopes = batch(
+        Table::Scopes,
+        vec![
+            Arc::new(Int64Array::from(ids.clone())),
+            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+                file_id,
+                sc.len(),
+            ))),
+            Arc::new(Int64Array::from_iter(
+                sc.iter().map(|s| s.parent.map(|p| ids[p])),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                sc.iter().map(|s| s.kind.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                sc.iter().map(|s| s.name.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                sc.iter().map(|s| s.qualname.as_str()),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                sc.iter().map(|s| s.lineno as i32),
+            )),
+            Arc::new(Int64Array::from_iter_values(sc.iter().map(|s| s.node_id))),
+            Arc::new(Int64Array::from_iter_values(
+                sc.iter().map(|s| off(s.range.start())),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                sc.iter().map(|s| off(s.range.end())),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                sc.iter().map(|s| Some(s.is_generator)),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                sc.iter().map(|s| Some(s.is_coroutine)),
+            )),
+            Arc::new(BooleanArray::from_iter(sc.iter().map(|s| Some(s.nested)))),
+            Arc::new(BooleanArray::from_iter(
+                sc.iter().map(|s| Some(s.has_varargs)),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                sc.iter().map(|s| Some(s.has_varkeywords)),
+            )),
+        ],
+    )?;
+
+    // symbols
+    let mut sym_scope = Vec::new();
+    let mut name = Vec::new();
+    let mut scope_name = Vec::new();
+    let mut preds: Vec<Vec<bool>> = vec![Vec::new(); 12];
+    let mut ns_count = Vec::new();
+    for (i, s) in sc.iter().enumerate() {
+        let module = s.kind == ScopeKind::Module;
+        for sym in &s.symbols {
+            use crate::scopes::*;
+            let bound = sym.is(DEF_BOUND);
+            let count = s
+                .children
+                .iter()
+                .filter(|&&c| sc[c].name == sym.name)
+                .count();
+            let values = [
+                sym.is(USE),
+                sym.is(DEF_LOCAL),
+                sym.is(DEF_PARAM),
+                sym.is(DEF_IMPORT),
+                matches!(
+                    sym.scope,
+                    SymScope::GlobalImplicit | SymScope::GlobalExplicit
+                ) || (module && bound),
+                sym.scope == SymScope::GlobalExplicit,
+                sym.is(DEF_NONLOCAL),
+                matches!(sym.scope, SymScope::Local | SymScope::Cell) || (module && bound),
+                sym.scope == SymScope::Free,
+                sym.is(DEF_ANNOT),
+                count > 0,
+                sym.scope == SymScope::Cell,
+            ];
+            for (p, v) in preds.iter_mut().zip(values) {
+                p.push(v);
+            }
+            sym_scope.push(ids[i]);
+            name.push(sym.name.as_str());
+            scope_name.push(sym.scope.as_str());
+            ns_count.push(count as i32);
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(sym_scope)),
+        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+            file_id,
+            name.len(),
+        ))),
+        Arc::new(StringArray::from(name)),
+        Arc::new(StringArray::from(scope_name)),
+    ];
+    for p in preds {
+        cols.push(Arc::new(BooleanArray::from(p)));
+    }
+    cols.push(Arc::new(Int32Array::from(ns_count)));
+    let symbols = batch(Table::Symbols, cols)?;
+
+    let b = &tree.bindings;
+    let binding_id = |x: &crate::scopes::Binding| {
+        StableId::new("binding")
+            .int(file_id)
+            .int(x.node_id)
+            .str(&x.name)
+            .str(x.kind)
+            .int(off(x.range.start()))
+            .finish()
+    };
+    let bindings = batch(
+        Table::Bindings,
+        vec![
+            Arc::new(Int64Array::from_iter_values(b.iter().map(binding_id))),
+            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+                file_id,
+                b.len(),
+            ))),
+            Arc::new(Int64Array::from_iter_values(b.iter().map(|x| ids[x.scope]))),
+            Arc::new(Int64Array::from_iter_values(
+                b.iter().map(|x| ids[x.site_scope]),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                b.iter().map(|x| x.name.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(b.iter().map(|x| x.kind))),
+            Arc::new(Int64Array::from_iter_values(b.iter().map(|x| x.node_id))),
+            Arc::new(Int64Array::from_iter_values(
+                b.iter().map(|x| off(x.range.start())),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                b.iter().map(|x| off(x.range.end())),
+            )),
+        ],
+    )?;
+
+    let r = &tree.refs;
+    let ref_id = |x: &crate::scopes::NameRef| {
+        StableId::new("ref")
+            .int(file_id)
+            .int(x.node_id)
+            .str(&x.name)
+            .int(off(x.range.start()))
+            .finish()
+    };
+    let refs = batch(
+        Table::NameRefs,
+        vec![
+            Arc::new(Int64Array::from_iter_values(r.iter().map(ref_id))),
+            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+                file_id,
+                r.len(),
+            ))),
+            Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.node_id))),
+            Arc::new(Int64Array::from_iter_values(r.iter().map(|x| ids[x.scope]))),
+            Arc::new(StringArray::from_iter_values(
+                r.iter().map(|x| x.name.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.ctx))),
+            Arc::new(Int64Array::from_iter(
+                r.iter().map(|x| x.resolved.map(|i| ids[i])),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                r.iter().map(|x| x.resolution),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                r.iter().map(|x| off(x.range.start())),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                r.iter().map(|x| off(x.range.end())),
+            )),
+        ],
+    )?;
+    Ok([scopes, symbols, bindings, refs])
 }
 
 #[cfg(test)]

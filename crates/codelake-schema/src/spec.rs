@@ -289,8 +289,227 @@ fn extract_errors() -> TableSpec {
     }
 }
 
-static REGISTRY: LazyLock<Vec<TableSpec>> =
-    LazyLock::new(|| vec![files(), file_lines(), ast_nodes(), extract_errors()]);
+fn flag(name: &str, description: &str) -> Field {
+    col(name, DataType::Boolean, false, description)
+}
+
+fn scopes() -> TableSpec {
+    TableSpec {
+        name: "scopes",
+        description: "Every scope of every file, as CPython's symtable sees them, plus PEP 695 scopes.",
+        schema: Arc::new(Schema::new(vec![
+            id(
+                "scope_id",
+                "Stable hash of file, kind, name, span and position",
+            ),
+            id("file_id", "The file"),
+            col(
+                "parent_scope_id",
+                DataType::Int64,
+                true,
+                "The enclosing scope; null for the module",
+            ),
+            col(
+                "kind",
+                DataType::Utf8,
+                false,
+                "module, class, function, lambda, comprehension, annotation, type_params or type_alias",
+            ),
+            col(
+                "name",
+                DataType::Utf8,
+                false,
+                "symtable's name: top, the def/class name, lambda, listcomp, setcomp, dictcomp, genexpr, _annotation",
+            ),
+            col(
+                "qualname",
+                DataType::Utf8,
+                false,
+                "__qualname__ style: C.m.<locals>.inner, f.<locals>.<lambda>",
+            ),
+            col(
+                "lineno",
+                DataType::Int32,
+                false,
+                "symtable's line (0 for the module)",
+            ),
+            col(
+                "node_id",
+                DataType::Int64,
+                false,
+                "The AST node that opens the scope",
+            ),
+            col("bstart", DataType::Int64, false, "Span start of that node"),
+            col("bend", DataType::Int64, false, "Span end of that node"),
+            flag(
+                "is_generator",
+                "The scope contains yield (or is a generator expression)",
+            ),
+            flag("is_coroutine", "async def, or a comprehension that awaits"),
+            flag(
+                "is_nested",
+                "symtable's is_nested: inside a function, or inside a nested scope",
+            ),
+            flag("has_varargs", "Has *args"),
+            flag("has_varkeywords", "Has **kwargs"),
+        ])),
+        keys: &["scope_id"],
+        sort_order: &["file_id", "bstart"],
+        partition_by: &[],
+    }
+}
+
+fn symbols() -> TableSpec {
+    TableSpec {
+        name: "symbols",
+        description: "One row per (scope, name) with CPython symtable's predicates.",
+        schema: Arc::new(Schema::new(vec![
+            id("scope_id", "The scope"),
+            id("file_id", "The file"),
+            col(
+                "name",
+                DataType::Utf8,
+                false,
+                "The name as the namespace holds it (private names mangled: _C__x)",
+            ),
+            col(
+                "scope",
+                DataType::Utf8,
+                false,
+                "CPython's scope: local, cell, free, global_explicit or global_implicit",
+            ),
+            flag("is_referenced", "Used (loaded) in the scope"),
+            flag("is_assigned", "Assigned in the scope (DEF_LOCAL)"),
+            flag("is_parameter", "A parameter"),
+            flag("is_imported", "Bound by an import"),
+            flag(
+                "is_global",
+                "Global (implicit or declared), or bound at module level",
+            ),
+            flag("is_declared_global", "Declared with global"),
+            flag("is_nonlocal", "Declared with nonlocal"),
+            flag("is_local", "Local (or cell), or bound at module level"),
+            flag("is_free", "Free: read from an enclosing function"),
+            flag("is_annotated", "Annotated"),
+            flag("is_namespace", "Bound to a nested def or class"),
+            flag("is_cell", "A local that nested scopes read"),
+            col(
+                "namespace_count",
+                DataType::Int32,
+                false,
+                "How many nested scopes the name is bound to",
+            ),
+        ])),
+        keys: &["scope_id", "name"],
+        sort_order: &["file_id", "scope_id", "name"],
+        partition_by: &[],
+    }
+}
+
+fn bindings() -> TableSpec {
+    TableSpec {
+        name: "bindings",
+        description: "One row per binding site: where a name gets bound, and in which namespace.",
+        schema: Arc::new(Schema::new(vec![
+            id("binding_id", "Stable hash of the site"),
+            id("file_id", "The file"),
+            id(
+                "scope_id",
+                "The scope whose namespace the name is bound in (the module for a name declared global)",
+            ),
+            id("site_scope_id", "The scope the binding statement sits in"),
+            col(
+                "name",
+                DataType::Utf8,
+                false,
+                "The bound name (mangled as the namespace holds it)",
+            ),
+            col(
+                "kind",
+                DataType::Utf8,
+                false,
+                "assign, augassign, annassign, param, import, def, class, for, with, except, walrus, match, comprehension, global, nonlocal, del, type_param, type_alias",
+            ),
+            id(
+                "node_id",
+                "The AST node of the site (Name, arg, alias, def, handler, pattern, statement)",
+            ),
+            col(
+                "bstart",
+                DataType::Int64,
+                false,
+                "Span start of the bound identifier",
+            ),
+            col(
+                "bend",
+                DataType::Int64,
+                false,
+                "Span end of the bound identifier",
+            ),
+        ])),
+        keys: &["binding_id"],
+        sort_order: &["file_id", "bstart"],
+        partition_by: &[],
+    }
+}
+
+fn name_refs() -> TableSpec {
+    TableSpec {
+        name: "name_refs",
+        description: "One row per name occurrence, with where it resolves under Python's scoping rules.",
+        schema: Arc::new(Schema::new(vec![
+            id("ref_id", "Stable hash of the occurrence"),
+            id("file_id", "The file"),
+            id(
+                "node_id",
+                "The Name node (or the global/nonlocal statement)",
+            ),
+            id("scope_id", "The scope the occurrence is evaluated in"),
+            col(
+                "name",
+                DataType::Utf8,
+                false,
+                "The name (mangled as the namespace holds it)",
+            ),
+            col(
+                "ctx",
+                DataType::Utf8,
+                false,
+                "Load, Store, Del; Declare for the names of global/nonlocal",
+            ),
+            col(
+                "resolved_scope_id",
+                DataType::Int64,
+                true,
+                "The scope whose binding it reads or writes; null for builtins and unresolved",
+            ),
+            col(
+                "resolution",
+                DataType::Utf8,
+                false,
+                "local, enclosing, global, builtin, class or unresolved",
+            ),
+            col("bstart", DataType::Int64, false, "Span start"),
+            col("bend", DataType::Int64, false, "Span end"),
+        ])),
+        keys: &["ref_id"],
+        sort_order: &["file_id", "bstart"],
+        partition_by: &[],
+    }
+}
+
+static REGISTRY: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
+    vec![
+        files(),
+        file_lines(),
+        ast_nodes(),
+        extract_errors(),
+        scopes(),
+        symbols(),
+        bindings(),
+        name_refs(),
+    ]
+});
 
 /// Every table spec, in catalog order.
 pub fn registry() -> &'static [TableSpec] {

@@ -14,7 +14,11 @@ fn codelake() -> Command {
 
 fn stdout(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -24,15 +28,40 @@ fn build_then_query_in_every_format() {
     let db = dir.path().join("db");
     let summary = stdout(codelake().arg("build").arg(example()).arg("--db").arg(&db));
     assert!(summary.contains("10 files"), "{summary}");
-    assert!(summary.contains("ast_nodes") && summary.contains("MB/s"), "{summary}");
-    assert!(summary.contains("extraction errors: 1 rows in 1 files"), "{summary}");
+    assert!(
+        summary.contains("ast_nodes") && summary.contains("MB/s"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("extraction errors: 1 rows in 1 files"),
+        "{summary}"
+    );
 
     let q = "SELECT path, encoding FROM files WHERE path LIKE '%latin1%'";
-    let sql = |format: &str| stdout(codelake().args(["sql", "--format", format, "--db"]).arg(&db).arg(q));
-    assert_eq!(sql("csv"), "path,encoding\nshop/legacy_latin1.py,iso-8859-1\n");
-    assert_eq!(sql("tsv"), "path\tencoding\nshop/legacy_latin1.py\tiso-8859-1\n");
-    assert_eq!(sql("json"), "[{\"path\":\"shop/legacy_latin1.py\",\"encoding\":\"iso-8859-1\"}]\n");
-    assert_eq!(sql("ndjson"), "{\"path\":\"shop/legacy_latin1.py\",\"encoding\":\"iso-8859-1\"}\n");
+    let sql = |format: &str| {
+        stdout(
+            codelake()
+                .args(["sql", "--format", format, "--db"])
+                .arg(&db)
+                .arg(q),
+        )
+    };
+    assert_eq!(
+        sql("csv"),
+        "path,encoding\nshop/legacy_latin1.py,iso-8859-1\n"
+    );
+    assert_eq!(
+        sql("tsv"),
+        "path\tencoding\nshop/legacy_latin1.py\tiso-8859-1\n"
+    );
+    assert_eq!(
+        sql("json"),
+        "[{\"path\":\"shop/legacy_latin1.py\",\"encoding\":\"iso-8859-1\"}]\n"
+    );
+    assert_eq!(
+        sql("ndjson"),
+        "{\"path\":\"shop/legacy_latin1.py\",\"encoding\":\"iso-8859-1\"}\n"
+    );
     assert!(sql("table").contains("| shop/legacy_latin1.py | iso-8859-1 |"));
     // Several statements run in order; an empty result is an empty JSON array.
     let two = stdout(
@@ -44,12 +73,25 @@ fn build_then_query_in_every_format() {
     assert_eq!(two, "[{\"a\":1}]\n[]\n");
 
     let tables = stdout(codelake().arg("tables").arg("--db").arg(&db));
-    for t in ["files (10 rows)", "file_lines", "ast_nodes", "extract_errors (1 rows)", "content_hash"] {
+    for t in [
+        "files (10 rows)",
+        "file_lines",
+        "ast_nodes",
+        "extract_errors (1 rows)",
+        "content_hash",
+    ] {
         assert!(tables.contains(t), "{t} missing from:\n{tables}");
     }
 
     // --quiet prints nothing on success.
-    let quiet = stdout(codelake().arg("build").arg(example()).arg("--db").arg(&db).arg("--quiet"));
+    let quiet = stdout(
+        codelake()
+            .arg("build")
+            .arg(example())
+            .arg("--db")
+            .arg(&db)
+            .arg("--quiet"),
+    );
     assert_eq!(quiet, "");
 }
 
@@ -57,18 +99,44 @@ fn build_then_query_in_every_format() {
 fn user_errors_are_one_line_with_exit_code_1() {
     let dir = tempfile::tempdir().unwrap();
     for args in [
-        vec!["sql".to_string(), "--db".into(), dir.path().join("missing").display().to_string(), "SELECT 1".into()],
-        vec!["build".to_string(), dir.path().join("no-such-repo").display().to_string()],
+        vec![
+            "sql".to_string(),
+            "--db".into(),
+            dir.path().join("missing").display().to_string(),
+            "SELECT 1".into(),
+        ],
+        vec![
+            "build".to_string(),
+            dir.path().join("no-such-repo").display().to_string(),
+        ],
     ] {
         let out = codelake().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.starts_with("codelake: ") && err.trim_end().lines().count() == 1, "{err}");
+        assert!(
+            err.starts_with("codelake: ") && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
     }
     let db = dir.path().join("db");
-    stdout(codelake().arg("build").arg(example()).arg("--db").arg(&db).arg("-q"));
-    let out = codelake().args(["sql", "--db"]).arg(&db).arg("SELECT nope FROM files").output().unwrap();
+    stdout(
+        codelake()
+            .arg("build")
+            .arg(example())
+            .arg("--db")
+            .arg(&db)
+            .arg("-q"),
+    );
+    let out = codelake()
+        .args(["sql", "--db"])
+        .arg(&db)
+        .arg("SELECT nope FROM files")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("nope") && err.trim_end().lines().count() == 1, "{err}");
+    assert!(
+        err.contains("nope") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
 }

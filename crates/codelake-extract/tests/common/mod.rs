@@ -25,3 +25,61 @@ pub fn conformance_corpus() -> PathBuf {
     assert!(out.status.success());
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
+
+/// The `.py` files under `dir`, sorted, without `site-packages` and `__pycache__`, cut to
+/// `CODELAKE_CONFORMANCE_LIMIT` files when set.
+pub fn python_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        for e in entries {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if p.file_name()
+                    .is_some_and(|n| n == "site-packages" || n == "__pycache__")
+                {
+                    continue;
+                }
+                walk(&p, out);
+            } else if ft.is_file() && p.extension().is_some_and(|x| x == "py") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    if let Some(limit) = std::env::var("CODELAKE_CONFORMANCE_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        out.truncate(limit);
+    }
+    out
+}
+
+/// Runs an oracle script over `paths` and calls `each` with every JSON line it prints.
+pub fn run_oracle(script: &str, paths: &[PathBuf], mut each: impl FnMut(serde_json::Value)) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let oracle = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracles")
+        .join(script);
+    let mut child = Command::new(python3())
+        .arg(&oracle)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    let mut stdin = child.stdin.take().unwrap();
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        each(serde_json::from_str(&line.unwrap()).unwrap());
+    }
+    writer.join().unwrap().unwrap();
+    assert!(child.wait().unwrap().success(), "{script} failed");
+}

@@ -1,0 +1,1593 @@
+//! Scopes, symbols, bindings and name references, as CPython's `symtable` computes them.
+//!
+//! This is a port of CPython 3.11's `Python/symtable.c` to ruff's tree, in its two passes:
+//!
+//! 1. **build** walks the tree in CPython's visiting order, opening a block for the module,
+//!    each class, function, lambda and comprehension (and, with `from __future__ import
+//!    annotations`, an `_annotation` block around annotations), and collects each name's flags
+//!    (`DEF_LOCAL`, `USE`, `DEF_PARAM`, `DEF_GLOBAL`, ...) in the block where it occurs, with
+//!    CPython's special cases: private-name mangling in classes, `super` as a use of
+//!    `__class__`, the implicit `.0` parameter of comprehensions, walrus targets bound in the
+//!    enclosing function, `global` declarations recorded in the module's table too;
+//! 2. **analyze** decides each symbol's scope (`LOCAL`, `CELL`, `FREE`, `GLOBAL_EXPLICIT`,
+//!    `GLOBAL_IMPLICIT`) top-down with the sets of names bound in enclosing functions, and
+//!    bottom-up with the free names of the children (`analyze_block`, `analyze_cells`,
+//!    `update_symbols`).
+//!
+//! Beyond 3.11, PEP 695 syntax opens the scopes the language reference describes: a
+//! `type_params` scope (`<generic parameters of X>`) around a generic function, class or
+//! `type` alias, a `type_alias` scope for the lazily evaluated value of `type X = ...`, and an
+//! `annotation` scope for each lazily evaluated type-variable bound or default. They are
+//! function-like, and may see the names of an enclosing class. PEP 649 is not modelled.
+//!
+//! The predicates written to `symbols` are those of CPython 3.11's `symtable.Symbol`.
+
+use std::collections::{HashMap, HashSet};
+
+use codelake_schema::ids::StableId;
+use ruff_python_ast::{
+    self as ast, ArgOrKeyword, ExceptHandler, Expr, ExprContext, InterpolatedStringElement,
+    Parameters, Pattern, Stmt, TypeParam,
+};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::ast::node_key;
+use codelake_schema::span::LineIndex;
+
+pub const DEF_GLOBAL: u32 = 1;
+pub const DEF_LOCAL: u32 = 2;
+pub const DEF_PARAM: u32 = 4;
+pub const DEF_NONLOCAL: u32 = 8;
+pub const USE: u32 = 16;
+pub const DEF_FREE_CLASS: u32 = 64;
+pub const DEF_IMPORT: u32 = 128;
+pub const DEF_ANNOT: u32 = 256;
+pub const DEF_COMP_ITER: u32 = 512;
+pub const DEF_BOUND: u32 = DEF_LOCAL | DEF_PARAM | DEF_IMPORT;
+
+/// A symbol's scope, as CPython's analysis decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymScope {
+    Local,
+    GlobalExplicit,
+    GlobalImplicit,
+    Free,
+    Cell,
+}
+
+impl SymScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymScope::Local => "local",
+            SymScope::GlobalExplicit => "global_explicit",
+            SymScope::GlobalImplicit => "global_implicit",
+            SymScope::Free => "free",
+            SymScope::Cell => "cell",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Class,
+    Function,
+    Lambda,
+    Comprehension,
+    /// CPython 3.11's `_annotation` block (`from __future__ import annotations`), or a PEP 695
+    /// lazily evaluated bound/default.
+    Annotation,
+    TypeParams,
+    TypeAlias,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Module => "module",
+            ScopeKind::Class => "class",
+            ScopeKind::Function => "function",
+            ScopeKind::Lambda => "lambda",
+            ScopeKind::Comprehension => "comprehension",
+            ScopeKind::Annotation => "annotation",
+            ScopeKind::TypeParams => "type_params",
+            ScopeKind::TypeAlias => "type_alias",
+        }
+    }
+}
+
+/// One symbol of a scope.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub name: String,
+    pub flags: u32,
+    pub scope: SymScope,
+}
+
+impl Symbol {
+    pub fn is(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub name: String,
+    pub qualname: String,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub node_id: i64,
+    pub range: TextRange,
+    pub lineno: u32,
+    /// Analysed like a function (CPython's `FunctionBlock`): all but module, class and the
+    /// 3.11 `_annotation` blocks.
+    pub function_like: bool,
+    pub nested: bool,
+    pub is_generator: bool,
+    pub is_coroutine: bool,
+    pub has_varargs: bool,
+    pub has_varkeywords: bool,
+    pub symbols: Vec<Symbol>,
+    index: HashMap<String, usize>,
+    comprehension: bool,
+    comp_iter_target: bool,
+    comp_iter_expr: u32,
+    /// A 3.11 `_annotation` block (`from __future__ import annotations`): neither function nor
+    /// class to the analysis, and not attached to its parent in CPython's symbol table.
+    pub annotation_block: bool,
+}
+
+impl Scope {
+    pub fn symbol(&self, name: &str) -> Option<&Symbol> {
+        self.index.get(name).map(|&i| &self.symbols[i])
+    }
+
+    fn flags(&self, name: &str) -> u32 {
+        self.symbol(name).map_or(0, |s| s.flags)
+    }
+
+    fn or_flags(&mut self, name: &str, flag: u32) -> u32 {
+        match self.index.get(name) {
+            Some(&i) => {
+                self.symbols[i].flags |= flag;
+                self.symbols[i].flags
+            }
+            None => {
+                self.index.insert(name.to_string(), self.symbols.len());
+                self.symbols.push(Symbol {
+                    name: name.to_string(),
+                    flags: flag,
+                    scope: SymScope::Local,
+                });
+                flag
+            }
+        }
+    }
+}
+
+/// A binding site.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// The scope whose namespace the name is bound in (the module for a name declared
+    /// `global`, the enclosing function for a walrus in a comprehension).
+    pub scope: usize,
+    /// The scope the binding statement sits in.
+    pub site_scope: usize,
+    pub name: String,
+    pub kind: &'static str,
+    pub node_id: i64,
+    pub range: TextRange,
+}
+
+/// A name occurrence.
+#[derive(Debug, Clone)]
+pub struct NameRef {
+    pub scope: usize,
+    pub name: String,
+    pub ctx: &'static str,
+    pub node_id: i64,
+    pub range: TextRange,
+    pub resolved: Option<usize>,
+    pub resolution: &'static str,
+}
+
+/// The scopes of a module with their symbols, bindings and references.
+#[derive(Debug, Default)]
+pub struct ScopeTree {
+    pub scopes: Vec<Scope>,
+    pub bindings: Vec<Binding>,
+    pub refs: Vec<NameRef>,
+}
+
+/// CPython's `_Py_Mangle`: `__x` inside class `C` is `_C__x`.
+pub fn mangle(private: Option<&str>, name: &str) -> String {
+    let Some(class) = private else {
+        return name.to_string();
+    };
+    if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
+        return name.to_string();
+    }
+    let stripped = class.trim_start_matches('_');
+    if stripped.is_empty() {
+        return name.to_string();
+    }
+    format!("_{stripped}{name}")
+}
+
+struct Builder<'a> {
+    tree: ScopeTree,
+    stack: Vec<usize>,
+    ids: &'a HashMap<usize, i64>,
+    index: &'a LineIndex,
+    base: u32,
+    private: Option<String>,
+    future_annotations: bool,
+    /// The kind of binding a `Store` name gets while a target is visited.
+    target_kind: &'static str,
+    /// The span of a call's parentheses, for its sole unparenthesized generator argument
+    /// (whose scope CPython places at the `(`).
+    generator_range: Option<TextRange>,
+}
+
+impl<'a> Builder<'a> {
+    fn id<T>(&self, node: &T) -> i64 {
+        self.ids.get(&node_key(node)).copied().unwrap_or(0)
+    }
+
+    fn cur(&self) -> usize {
+        *self.stack.last().unwrap_or(&0)
+    }
+
+    fn lineno(&self, range: TextRange) -> u32 {
+        self.index.line_col(self.base + range.start().to_u32()).line
+    }
+
+    fn enter(
+        &mut self,
+        kind: ScopeKind,
+        name: &str,
+        node_id: i64,
+        range: TextRange,
+        lineno: u32,
+    ) -> usize {
+        let parent = self.stack.last().copied();
+        let (nested, qualname) = match parent {
+            Some(p) => {
+                let ps = &self.tree.scopes[p];
+                let nested = ps.nested || ps.function_like;
+                let display = match kind {
+                    ScopeKind::Lambda => "<lambda>".to_string(),
+                    ScopeKind::Comprehension => format!("<{name}>"),
+                    _ => name.to_string(),
+                };
+                let q = match ps.kind {
+                    ScopeKind::Module => display,
+                    ScopeKind::Class => format!("{}.{display}", ps.qualname),
+                    _ if ps.function_like => format!("{}.<locals>.{display}", ps.qualname),
+                    _ => format!("{}.{display}", ps.qualname),
+                };
+                (nested, q)
+            }
+            None => (false, String::new()),
+        };
+        let function_like = !matches!(kind, ScopeKind::Module | ScopeKind::Class)
+            && !(kind == ScopeKind::Annotation && name == "_annotation");
+        let idx = self.tree.scopes.len();
+        self.tree.scopes.push(Scope {
+            kind,
+            name: name.to_string(),
+            qualname,
+            parent,
+            children: Vec::new(),
+            node_id,
+            range,
+            lineno,
+            function_like,
+            nested,
+            is_generator: false,
+            is_coroutine: false,
+            has_varargs: false,
+            has_varkeywords: false,
+            symbols: Vec::new(),
+            index: HashMap::new(),
+            comprehension: kind == ScopeKind::Comprehension,
+            comp_iter_target: false,
+            comp_iter_expr: 0,
+            annotation_block: kind == ScopeKind::Annotation && name == "_annotation",
+        });
+        if let Some(p) = parent {
+            self.tree.scopes[p].children.push(idx);
+        }
+        self.stack.push(idx);
+        idx
+    }
+
+    fn exit(&mut self) {
+        self.stack.pop();
+    }
+
+    /// `symtable_add_def` in scope `scope`: mangles, ORs the flag, marks comprehension
+    /// iteration variables, and records `global` declarations in the module's table.
+    fn add_def_in(&mut self, scope: usize, name: &str, flag: u32) -> String {
+        let mangled = mangle(self.private.as_deref(), name);
+        let iter_target = self.tree.scopes[scope].comp_iter_target;
+        let flag_here = if iter_target {
+            flag | DEF_COMP_ITER
+        } else {
+            flag
+        };
+        self.tree.scopes[scope].or_flags(&mangled, flag_here);
+        if flag & DEF_PARAM != 0 {
+            // parameters are listed in order by their insertion; nothing more to do
+        } else if flag & DEF_GLOBAL != 0 {
+            self.tree.scopes[0].or_flags(&mangled, flag);
+        }
+        mangled
+    }
+
+    fn add_def(&mut self, name: &str, flag: u32) -> String {
+        let cur = self.cur();
+        self.add_def_in(cur, name, flag)
+    }
+
+    fn binding(
+        &mut self,
+        scope: usize,
+        name: String,
+        kind: &'static str,
+        node_id: i64,
+        range: TextRange,
+    ) {
+        let site = self.cur();
+        self.tree.bindings.push(Binding {
+            scope,
+            site_scope: site,
+            name,
+            kind,
+            node_id,
+            range,
+        });
+    }
+
+    fn name_ref(&mut self, name: String, ctx: &'static str, node_id: i64, range: TextRange) {
+        let scope = self.cur();
+        self.tree.refs.push(NameRef {
+            scope,
+            name,
+            ctx,
+            node_id,
+            range,
+            resolved: None,
+            resolution: "unresolved",
+        });
+    }
+
+    // ---- statements -------------------------------------------------------------------
+
+    fn body(&mut self, stmts: &[Stmt]) {
+        for s in stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match s {
+            Stmt::FunctionDef(f) => self.function_def(f),
+            Stmt::ClassDef(c) => self.class_def(c),
+            Stmt::Return(r) => self.opt_expr(r.value.as_deref()),
+            Stmt::Delete(d) => self.targets(&d.targets, "del"),
+            Stmt::Assign(a) => {
+                self.targets(&a.targets, "assign");
+                self.expr(&a.value);
+            }
+            Stmt::AugAssign(a) => {
+                self.target(&a.target, "augassign");
+                self.expr(&a.value);
+            }
+            Stmt::AnnAssign(a) => {
+                if let Expr::Name(n) = a.target.as_ref() {
+                    let cur = self.cur();
+                    let id = self.id(n);
+                    if a.simple {
+                        let m = self.add_def(n.id.as_str(), DEF_ANNOT | DEF_LOCAL);
+                        self.binding(cur, m.clone(), "annassign", id, n.range);
+                        self.name_ref(m, "Store", id, n.range);
+                    } else {
+                        let m = mangle(self.private.as_deref(), n.id.as_str());
+                        if a.value.is_some() {
+                            self.add_def(n.id.as_str(), DEF_LOCAL);
+                            self.binding(cur, m.clone(), "annassign", id, n.range);
+                        }
+                        self.name_ref(m, "Store", id, n.range);
+                    }
+                } else {
+                    self.target(&a.target, "annassign");
+                }
+                self.annotation(&a.annotation);
+                self.opt_expr(a.value.as_deref());
+            }
+            Stmt::TypeAlias(t) => self.type_alias(t),
+            Stmt::For(f) => {
+                self.target(&f.target, "for");
+                self.expr(&f.iter);
+                self.body(&f.body);
+                self.body(&f.orelse);
+            }
+            Stmt::While(w) => {
+                self.expr(&w.test);
+                self.body(&w.body);
+                self.body(&w.orelse);
+            }
+            Stmt::If(i) => {
+                self.expr(&i.test);
+                self.body(&i.body);
+                for clause in &i.elif_else_clauses {
+                    self.opt_expr(clause.test.as_ref());
+                    self.body(&clause.body);
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.expr(&item.context_expr);
+                    if let Some(v) = &item.optional_vars {
+                        self.target(v, "with");
+                    }
+                }
+                self.body(&w.body);
+            }
+            Stmt::Match(m) => {
+                self.expr(&m.subject);
+                for case in &m.cases {
+                    self.pattern(&case.pattern);
+                    self.opt_expr(case.guard.as_deref());
+                    self.body(&case.body);
+                }
+            }
+            Stmt::Raise(r) => {
+                self.opt_expr(r.exc.as_deref());
+                self.opt_expr(r.cause.as_deref());
+            }
+            Stmt::Try(t) => {
+                // CPython visits the `else` block before the handlers.
+                self.body(&t.body);
+                self.body(&t.orelse);
+                for h in &t.handlers {
+                    let ExceptHandler::ExceptHandler(h) = h;
+                    self.opt_expr(h.type_.as_deref());
+                    if let Some(name) = &h.name {
+                        let cur = self.cur();
+                        let m = self.add_def(name.as_str(), DEF_LOCAL);
+                        let id = self.id(h);
+                        self.binding(cur, m, "except", id, name.range);
+                    }
+                    self.body(&h.body);
+                }
+                self.body(&t.finalbody);
+            }
+            Stmt::Assert(a) => {
+                self.expr(&a.test);
+                self.opt_expr(a.msg.as_deref());
+            }
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    self.alias(a);
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    self.alias(a);
+                }
+            }
+            Stmt::Global(g) => {
+                let id = self.id(g);
+                for name in &g.names {
+                    let cur = self.cur();
+                    let m = self.add_def(name.as_str(), DEF_GLOBAL);
+                    self.binding(cur, m.clone(), "global", id, name.range);
+                    self.name_ref(m, "Declare", id, name.range);
+                }
+            }
+            Stmt::Nonlocal(g) => {
+                let id = self.id(g);
+                for name in &g.names {
+                    let cur = self.cur();
+                    let m = self.add_def(name.as_str(), DEF_NONLOCAL);
+                    self.binding(cur, m.clone(), "nonlocal", id, name.range);
+                    self.name_ref(m, "Declare", id, name.range);
+                }
+            }
+            Stmt::Expr(e) => self.expr(&e.value),
+            Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) | Stmt::IpyEscapeCommand(_) => {}
+        }
+    }
+
+    fn alias(&mut self, a: &ast::Alias) {
+        let name = a.asname.as_ref().unwrap_or(&a.name).as_str();
+        if name == "*" {
+            return;
+        }
+        let store = name.split('.').next().unwrap_or(name);
+        let cur = self.cur();
+        let m = self.add_def(store, DEF_IMPORT);
+        let id = self.id(a);
+        self.binding(cur, m, "import", id, a.range);
+    }
+
+    fn defaults(&mut self, p: &Parameters) {
+        for pd in p.posonlyargs.iter().chain(p.args.iter()) {
+            self.opt_expr(pd.default.as_deref());
+        }
+        for pd in &p.kwonlyargs {
+            self.opt_expr(pd.default.as_deref());
+        }
+    }
+
+    /// `symtable_visit_annotations`: parameter annotations (in one `_annotation` block under
+    /// `from __future__ import annotations`), then the return annotation.
+    fn annotations(
+        &mut self,
+        p: &Parameters,
+        returns: Option<&Expr>,
+        owner: i64,
+        range: TextRange,
+    ) {
+        if self.future_annotations {
+            let line = self.lineno(range);
+            self.enter(ScopeKind::Annotation, "_annotation", owner, range, line);
+        }
+        for pd in p.posonlyargs.iter().chain(p.args.iter()) {
+            self.opt_expr(pd.parameter.annotation.as_deref());
+        }
+        if let Some(v) = &p.vararg {
+            self.opt_expr(v.annotation.as_deref());
+        }
+        if let Some(k) = &p.kwarg {
+            self.opt_expr(k.annotation.as_deref());
+        }
+        for pd in &p.kwonlyargs {
+            self.opt_expr(pd.parameter.annotation.as_deref());
+        }
+        if self.future_annotations {
+            self.exit();
+        }
+        if let Some(r) = returns {
+            self.annotation(r);
+        }
+    }
+
+    /// `symtable_visit_annotation`.
+    fn annotation(&mut self, e: &Expr) {
+        if self.future_annotations {
+            let line = self.lineno(e.range());
+            self.enter(ScopeKind::Annotation, "_annotation", 0, e.range(), line);
+            self.expr(e);
+            self.exit();
+        } else {
+            self.expr(e);
+        }
+    }
+
+    fn params(&mut self, p: &Parameters) {
+        let cur = self.cur();
+        let param = |b: &mut Self, prm: &ast::Parameter| {
+            let m = b.add_def(prm.name.as_str(), DEF_PARAM);
+            let id = b.id(prm);
+            b.binding(cur, m, "param", id, prm.name.range);
+        };
+        for pd in p
+            .posonlyargs
+            .iter()
+            .chain(p.args.iter())
+            .chain(p.kwonlyargs.iter())
+        {
+            param(self, &pd.parameter);
+        }
+        if let Some(v) = &p.vararg {
+            param(self, v);
+            self.tree.scopes[cur].has_varargs = true;
+        }
+        if let Some(k) = &p.kwarg {
+            param(self, k);
+            self.tree.scopes[cur].has_varkeywords = true;
+        }
+    }
+
+    fn function_def(&mut self, f: &ast::StmtFunctionDef) {
+        let cur = self.cur();
+        let id = self.id(f);
+        let m = self.add_def(f.name.as_str(), DEF_LOCAL);
+        self.binding(cur, m, "def", id, f.name.range);
+        self.defaults(&f.parameters);
+        let generic = f
+            .type_params
+            .as_ref()
+            .filter(|tp| !tp.type_params.is_empty());
+        match generic {
+            None => {
+                self.annotations(&f.parameters, f.returns.as_deref(), id, f.range);
+                for d in &f.decorator_list {
+                    self.expr(&d.expression);
+                }
+            }
+            Some(tp) => {
+                // 3.12: decorators outside, annotations inside the type-parameter scope.
+                for d in &f.decorator_list {
+                    self.expr(&d.expression);
+                }
+                self.enter_type_params(f.name.as_str(), id, tp);
+                self.annotations(&f.parameters, f.returns.as_deref(), id, f.range);
+            }
+        }
+        let line = self.lineno(f.name.range);
+        self.enter(ScopeKind::Function, f.name.as_str(), id, f.range, line);
+        if f.is_async {
+            let s = self.cur();
+            self.tree.scopes[s].is_coroutine = true;
+        }
+        self.params(&f.parameters);
+        self.body(&f.body);
+        self.exit();
+        if generic.is_some() {
+            self.exit();
+        }
+    }
+
+    fn class_def(&mut self, c: &ast::StmtClassDef) {
+        let cur = self.cur();
+        let id = self.id(c);
+        let m = self.add_def(c.name.as_str(), DEF_LOCAL);
+        self.binding(cur, m, "class", id, c.name.range);
+        let generic = c
+            .type_params
+            .as_ref()
+            .filter(|tp| !tp.type_params.is_empty());
+        if let Some(tp) = generic {
+            for d in &c.decorator_list {
+                self.expr(&d.expression);
+            }
+            self.enter_type_params(c.name.as_str(), id, tp);
+        }
+        if let Some(args) = &c.arguments {
+            for item in args.iter_source_order() {
+                match item {
+                    ArgOrKeyword::Arg(e) => self.expr(e),
+                    ArgOrKeyword::Keyword(k) => self.expr(&k.value),
+                }
+            }
+        }
+        if generic.is_none() {
+            for d in &c.decorator_list {
+                self.expr(&d.expression);
+            }
+        }
+        let line = self.lineno(c.name.range);
+        self.enter(ScopeKind::Class, c.name.as_str(), id, c.range, line);
+        let saved = self.private.replace(c.name.as_str().to_string());
+        self.body(&c.body);
+        self.private = saved;
+        self.exit();
+        if generic.is_some() {
+            self.exit();
+        }
+    }
+
+    /// Opens the `type_params` scope of a generic def, class or alias, binding its parameters.
+    fn enter_type_params(&mut self, owner: &str, node_id: i64, tp: &ast::TypeParams) {
+        let line = self.lineno(tp.range);
+        let s = self.enter(
+            ScopeKind::TypeParams,
+            &format!("<generic parameters of {owner}>"),
+            node_id,
+            tp.range,
+            line,
+        );
+        for p in &tp.type_params {
+            let (name, bound, default) = match p {
+                TypeParam::TypeVar(t) => (&t.name, t.bound.as_deref(), t.default.as_deref()),
+                TypeParam::TypeVarTuple(t) => (&t.name, None, t.default.as_deref()),
+                TypeParam::ParamSpec(t) => (&t.name, None, t.default.as_deref()),
+            };
+            let m = self.add_def(name.as_str(), DEF_LOCAL);
+            let id = match p {
+                TypeParam::TypeVar(t) => self.id(t),
+                TypeParam::TypeVarTuple(t) => self.id(t),
+                TypeParam::ParamSpec(t) => self.id(t),
+            };
+            self.binding(s, m, "type_param", id, name.range);
+            for e in [bound, default].into_iter().flatten() {
+                let line = self.lineno(e.range());
+                self.enter(ScopeKind::Annotation, name.as_str(), id, e.range(), line);
+                self.expr(e);
+                self.exit();
+            }
+        }
+    }
+
+    fn type_alias(&mut self, t: &ast::StmtTypeAlias) {
+        let id = self.id(t);
+        let Expr::Name(n) = t.name.as_ref() else {
+            self.expr(&t.name);
+            return;
+        };
+        let cur = self.cur();
+        let m = self.add_def(n.id.as_str(), DEF_LOCAL);
+        let nid = self.id(n);
+        self.binding(cur, m.clone(), "type_alias", nid, n.range);
+        self.name_ref(m, "Store", nid, n.range);
+        let generic = t
+            .type_params
+            .as_ref()
+            .filter(|tp| !tp.type_params.is_empty());
+        if let Some(tp) = generic {
+            self.enter_type_params(n.id.as_str(), id, tp);
+        }
+        let line = self.lineno(t.range);
+        self.enter(
+            ScopeKind::TypeAlias,
+            n.id.as_str(),
+            id,
+            t.value.range(),
+            line,
+        );
+        self.expr(&t.value);
+        self.exit();
+        if generic.is_some() {
+            self.exit();
+        }
+    }
+
+    // ---- targets and patterns ---------------------------------------------------------
+
+    fn targets(&mut self, targets: &[Expr], kind: &'static str) {
+        for t in targets {
+            self.target(t, kind);
+        }
+    }
+
+    fn target(&mut self, e: &Expr, kind: &'static str) {
+        let saved = std::mem::replace(&mut self.target_kind, kind);
+        self.expr(e);
+        self.target_kind = saved;
+    }
+
+    fn pattern(&mut self, p: &Pattern) {
+        let capture = |b: &mut Self, name: &ast::Identifier, id: i64| {
+            let cur = b.cur();
+            let m = b.add_def(name.as_str(), DEF_LOCAL);
+            b.binding(cur, m, "match", id, name.range);
+        };
+        match p {
+            Pattern::MatchValue(v) => self.expr(&v.value),
+            Pattern::MatchSingleton(_) => {}
+            Pattern::MatchSequence(s) => {
+                for p in &s.patterns {
+                    self.pattern(p);
+                }
+            }
+            Pattern::MatchMapping(m) => {
+                for k in &m.keys {
+                    self.expr(k);
+                }
+                for p in &m.patterns {
+                    self.pattern(p);
+                }
+                if let Some(rest) = &m.rest {
+                    let id = self.id(m);
+                    capture(self, rest, id);
+                }
+            }
+            Pattern::MatchClass(c) => {
+                self.expr(&c.cls);
+                for p in &c.arguments.patterns {
+                    self.pattern(p);
+                }
+                for k in &c.arguments.keywords {
+                    self.pattern(&k.pattern);
+                }
+            }
+            Pattern::MatchStar(s) => {
+                if let Some(name) = &s.name {
+                    let id = self.id(s);
+                    capture(self, name, id);
+                }
+            }
+            Pattern::MatchAs(a) => {
+                if let Some(p) = &a.pattern {
+                    self.pattern(p);
+                }
+                if let Some(name) = &a.name {
+                    let id = self.id(a);
+                    capture(self, name, id);
+                }
+            }
+            Pattern::MatchOr(o) => {
+                for p in &o.patterns {
+                    self.pattern(p);
+                }
+            }
+        }
+    }
+
+    // ---- expressions ------------------------------------------------------------------
+
+    fn opt_expr(&mut self, e: Option<&Expr>) {
+        if let Some(e) = e {
+            self.expr(e);
+        }
+    }
+
+    fn exprs(&mut self, es: &[Expr]) {
+        for e in es {
+            self.expr(e);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e));
+    }
+
+    fn expr_inner(&mut self, e: &Expr) {
+        match e {
+            Expr::Name(n) => self.name(n),
+            Expr::BoolOp(b) => self.exprs(&b.values),
+            Expr::Named(n) => {
+                // `symtable_extend_namedexpr_scope`: the target binds in the nearest enclosing
+                // function (or the module), skipping comprehensions.
+                self.expr(&n.value);
+                if let Expr::Name(t) = n.target.as_ref() {
+                    let cur = self.cur();
+                    if self.tree.scopes[cur].comprehension {
+                        self.walrus_in_comprehension(t);
+                        let saved = std::mem::replace(&mut self.target_kind, "");
+                        self.name(t);
+                        self.target_kind = saved;
+                        return;
+                    }
+                }
+                self.target(&n.target, "walrus");
+            }
+            Expr::BinOp(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+            }
+            Expr::UnaryOp(u) => self.expr(&u.operand),
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    self.defaults(p);
+                }
+                let line = self.lineno(l.range);
+                let id = self.id(l);
+                self.enter(ScopeKind::Lambda, "lambda", id, l.range, line);
+                if let Some(p) = &l.parameters {
+                    self.params(p);
+                }
+                self.expr(&l.body);
+                self.exit();
+            }
+            Expr::If(i) => {
+                self.expr(&i.test);
+                self.expr(&i.body);
+                self.expr(&i.orelse);
+            }
+            Expr::Dict(d) => {
+                for item in &d.items {
+                    if let Some(k) = &item.key {
+                        self.expr(k);
+                    }
+                    self.expr(&item.value);
+                }
+            }
+            Expr::Set(s) => self.exprs(&s.elts),
+            Expr::ListComp(l) => {
+                let id = self.id(l);
+                self.comprehension(e, id, "listcomp", &l.generators, &l.elt, None, false);
+            }
+            Expr::SetComp(l) => {
+                let id = self.id(l);
+                self.comprehension(e, id, "setcomp", &l.generators, &l.elt, None, false);
+            }
+            Expr::DictComp(d) => {
+                let id = self.id(d);
+                match &d.key {
+                    Some(k) => self.comprehension(
+                        e,
+                        id,
+                        "dictcomp",
+                        &d.generators,
+                        k,
+                        Some(&d.value),
+                        false,
+                    ),
+                    None => {
+                        self.comprehension(e, id, "dictcomp", &d.generators, &d.value, None, false)
+                    }
+                }
+            }
+            Expr::Generator(g) => {
+                let id = self.id(g);
+                self.comprehension(e, id, "genexpr", &g.generators, &g.elt, None, true);
+            }
+            Expr::Await(a) => {
+                self.expr(&a.value);
+                let cur = self.cur();
+                self.tree.scopes[cur].is_coroutine = true;
+            }
+            Expr::Yield(y) => {
+                self.opt_expr(y.value.as_deref());
+                let cur = self.cur();
+                self.tree.scopes[cur].is_generator = true;
+            }
+            Expr::YieldFrom(y) => {
+                self.expr(&y.value);
+                let cur = self.cur();
+                self.tree.scopes[cur].is_generator = true;
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.left);
+                self.exprs(&c.comparators);
+            }
+            Expr::Call(c) => {
+                self.expr(&c.func);
+                let sole = c.arguments.len() == 1 && c.arguments.keywords.is_empty();
+                for item in c.arguments.iter_source_order() {
+                    match item {
+                        ArgOrKeyword::Arg(a @ Expr::Generator(g)) if sole && !g.parenthesized => {
+                            self.generator_range = Some(c.arguments.range);
+                            self.expr(a);
+                        }
+                        ArgOrKeyword::Arg(a) => self.expr(a),
+                        ArgOrKeyword::Keyword(k) => self.expr(&k.value),
+                    }
+                }
+            }
+            Expr::FString(f) => {
+                for part in f.value.iter() {
+                    if let ast::FStringPart::FString(fs) = part {
+                        self.interpolated(&fs.elements);
+                    }
+                }
+            }
+            Expr::TString(t) => {
+                for ts in t.value.iter() {
+                    self.interpolated(&ts.elements);
+                }
+            }
+            Expr::Attribute(a) => {
+                let saved = std::mem::replace(&mut self.target_kind, "");
+                self.expr(&a.value);
+                self.target_kind = saved;
+            }
+            Expr::Subscript(s) => {
+                let saved = std::mem::replace(&mut self.target_kind, "");
+                self.expr(&s.value);
+                self.expr(&s.slice);
+                self.target_kind = saved;
+            }
+            Expr::Starred(s) => self.expr(&s.value),
+            Expr::List(l) => self.exprs(&l.elts),
+            Expr::Tuple(t) => self.exprs(&t.elts),
+            Expr::Slice(s) => {
+                self.opt_expr(s.lower.as_deref());
+                self.opt_expr(s.upper.as_deref());
+                self.opt_expr(s.step.as_deref());
+            }
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+            | Expr::IpyEscapeCommand(_) => {}
+        }
+    }
+
+    fn interpolated(&mut self, elements: &[InterpolatedStringElement]) {
+        for el in elements {
+            if let InterpolatedStringElement::Interpolation(i) = el {
+                self.expr(&i.expression);
+                if let Some(spec) = &i.format_spec {
+                    self.interpolated(&spec.elements);
+                }
+            }
+        }
+    }
+
+    fn name(&mut self, n: &ast::ExprName) {
+        let id = self.id(n);
+        let load = matches!(n.ctx, ExprContext::Load | ExprContext::Invalid);
+        let flag = if load { USE } else { DEF_LOCAL };
+        let cur = self.cur();
+        let m = self.add_def(n.id.as_str(), flag);
+        if !load && !self.target_kind.is_empty() {
+            let kind = if n.ctx == ExprContext::Del {
+                "del"
+            } else {
+                self.target_kind
+            };
+            self.binding(cur, m.clone(), kind, id, n.range);
+        }
+        let ctx = match n.ctx {
+            ExprContext::Store => "Store",
+            ExprContext::Del => "Del",
+            _ => "Load",
+        };
+        self.name_ref(m, ctx, id, n.range);
+        // `super` counts as a use of `__class__` (for the zero-argument form).
+        if load && self.tree.scopes[cur].function_like && n.id.as_str() == "super" {
+            self.add_def("__class__", USE);
+        }
+    }
+
+    fn walrus_in_comprehension(&mut self, t: &ast::ExprName) {
+        let name = t.id.as_str();
+        let id = self.id(t);
+        for i in (0..self.stack.len()).rev() {
+            let s = self.stack[i];
+            let scope = &self.tree.scopes[s];
+            if scope.comprehension {
+                continue;
+            }
+            if scope.kind == ScopeKind::Module {
+                self.add_def(name, DEF_GLOBAL);
+                let m = self.add_def_in(s, name, DEF_GLOBAL);
+                self.binding(s, m, "walrus", id, t.range);
+                return;
+            }
+            if scope.function_like {
+                let flag = if scope.flags(&mangle(self.private.as_deref(), name)) & DEF_GLOBAL != 0
+                {
+                    DEF_GLOBAL
+                } else {
+                    DEF_NONLOCAL
+                };
+                self.add_def(name, flag);
+                let m = self.add_def_in(s, name, DEF_LOCAL);
+                self.binding(s, m, "walrus", id, t.range);
+                return;
+            }
+            if scope.kind == ScopeKind::Class {
+                // CPython rejects a walrus in a class-level comprehension; bind it locally.
+                break;
+            }
+        }
+        let cur = self.cur();
+        let m = self.add_def(name, DEF_LOCAL);
+        self.binding(cur, m, "walrus", id, t.range);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn comprehension(
+        &mut self,
+        e: &Expr,
+        node_id: i64,
+        name: &str,
+        generators: &[ast::Comprehension],
+        elt: &Expr,
+        value: Option<&Expr>,
+        is_generator: bool,
+    ) {
+        let Some((outermost, rest)) = generators.split_first() else {
+            return;
+        };
+        let range = match e {
+            Expr::Generator(_) => self.generator_range.take().unwrap_or(e.range()),
+            _ => e.range(),
+        };
+        // The outermost iterable is evaluated in the enclosing scope.
+        let cur = self.cur();
+        self.tree.scopes[cur].comp_iter_expr += 1;
+        self.expr(&outermost.iter);
+        self.tree.scopes[cur].comp_iter_expr -= 1;
+        let line = self.lineno(range);
+        let s = self.enter(ScopeKind::Comprehension, name, node_id, range, line);
+        if outermost.is_async {
+            self.tree.scopes[s].is_coroutine = true;
+        }
+        // The outermost iterable arrives as the implicit parameter `.0`.
+        self.tree.scopes[s].or_flags(".0", DEF_PARAM);
+        self.tree.scopes[s].comp_iter_target = true;
+        self.target(&outermost.target, "comprehension");
+        self.tree.scopes[s].comp_iter_target = false;
+        self.exprs(&outermost.ifs);
+        for g in rest {
+            self.tree.scopes[s].comp_iter_target = true;
+            self.target(&g.target, "comprehension");
+            self.tree.scopes[s].comp_iter_target = false;
+            self.tree.scopes[s].comp_iter_expr += 1;
+            self.expr(&g.iter);
+            self.tree.scopes[s].comp_iter_expr -= 1;
+            self.exprs(&g.ifs);
+            if g.is_async {
+                self.tree.scopes[s].is_coroutine = true;
+            }
+        }
+        if let Some(v) = value {
+            self.expr(v);
+        }
+        self.expr(elt);
+        self.tree.scopes[s].is_generator = is_generator;
+        let is_async = self.tree.scopes[s].is_coroutine && !is_generator;
+        self.exit();
+        if is_async {
+            let cur = self.cur();
+            self.tree.scopes[cur].is_coroutine = true;
+        }
+    }
+}
+
+// ---- analysis ---------------------------------------------------------------------------
+
+struct Analysis<'t> {
+    scopes: &'t mut Vec<Scope>,
+}
+
+impl Analysis<'_> {
+    /// `analyze_block`: decides the scope of every symbol of `s` and its descendants. `bound`
+    /// is `None` for the module. Returns the free names `s` passes up.
+    fn block(
+        &mut self,
+        s: usize,
+        bound: Option<&HashSet<String>>,
+        global: &mut HashSet<String>,
+    ) -> HashSet<String> {
+        let mut local = HashSet::new();
+        let mut free = HashSet::new();
+        let mut scopes: HashMap<String, SymScope> = HashMap::new();
+        let mut newglobal = HashSet::new();
+        let mut newbound = HashSet::new();
+        let is_class = self.scopes[s].kind == ScopeKind::Class;
+        let function_like = self.scopes[s].function_like;
+        if is_class {
+            newglobal.extend(global.iter().cloned());
+            if let Some(b) = bound {
+                newbound.extend(b.iter().cloned());
+            }
+        }
+        let symbols: Vec<(String, u32)> = self.scopes[s]
+            .symbols
+            .iter()
+            .map(|sym| (sym.name.clone(), sym.flags))
+            .collect();
+        for (name, flags) in &symbols {
+            let scope = if flags & DEF_GLOBAL != 0 {
+                global.insert(name.clone());
+                SymScope::GlobalExplicit
+            } else if flags & DEF_NONLOCAL != 0 {
+                free.insert(name.clone());
+                SymScope::Free
+            } else if flags & DEF_BOUND != 0 {
+                local.insert(name.clone());
+                global.remove(name);
+                SymScope::Local
+            } else if bound.is_some_and(|b| b.contains(name)) {
+                free.insert(name.clone());
+                SymScope::Free
+            } else {
+                SymScope::GlobalImplicit
+            };
+            // CPython removes a `global` name from the enclosing bound set it was given; the set
+            // is the caller's copy, so this only matters to this block's children.
+            scopes.insert(name.clone(), scope);
+        }
+        if !is_class {
+            if function_like {
+                newbound.extend(local.iter().cloned());
+            }
+            if let Some(b) = bound {
+                newbound.extend(
+                    b.iter()
+                        .filter(|n| !symbols.iter().any(|(m, f)| m == *n && f & DEF_GLOBAL != 0))
+                        .cloned(),
+                );
+            }
+            newglobal.extend(global.iter().cloned());
+        } else {
+            newbound.insert("__class__".to_string());
+        }
+        let mut allfree = HashSet::new();
+        let children = self.scopes[s].children.clone();
+        for c in children {
+            let mut temp_global = newglobal.clone();
+            let child_free = self.block(c, Some(&newbound), &mut temp_global);
+            // CPython 3.11 never attaches an `_annotation` block to its parent (its contents
+            // become strings): it is analysed here for name resolution only, and what it
+            // reads does not make the parent's locals cells.
+            if !self.scopes[c].annotation_block {
+                allfree.extend(child_free);
+            }
+        }
+        // The children's free names: locals they need become cells (functions); a class
+        // drops `__class__` (its methods' implicit closure).
+        let mut newfree = allfree;
+        if function_like {
+            for (name, scope) in scopes.iter_mut() {
+                if *scope == SymScope::Local && newfree.remove(name) {
+                    *scope = SymScope::Cell;
+                }
+            }
+        } else if is_class {
+            newfree.remove("__class__");
+        }
+        // update_symbols
+        let scope = &mut self.scopes[s];
+        for sym in scope.symbols.iter_mut() {
+            if let Some(sc) = scopes.get(&sym.name) {
+                sym.scope = *sc;
+            }
+        }
+        let mut passing: Vec<&String> = newfree.iter().collect();
+        passing.sort();
+        for name in passing {
+            if let Some(&i) = scope.index.get(name.as_str()) {
+                let sym = &mut scope.symbols[i];
+                if is_class && sym.flags & (DEF_BOUND | DEF_GLOBAL) != 0 {
+                    sym.flags |= DEF_FREE_CLASS;
+                }
+                continue;
+            }
+            if bound.is_some_and(|b| !b.contains(name.as_str())) {
+                continue; // a global
+            }
+            scope.index.insert(name.clone(), scope.symbols.len());
+            scope.symbols.push(Symbol {
+                name: name.clone(),
+                flags: 0,
+                scope: SymScope::Free,
+            });
+        }
+        // What this block passes up: its own free names and its children's.
+        free.extend(newfree);
+        free
+    }
+}
+
+/// Python 3.13's builtins (`dir(builtins)`), the names a reference resolves to as `builtin`.
+pub const BUILTINS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "Ellipsis",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "False",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "None",
+    "NotADirectoryError",
+    "NotImplemented",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "PythonFinalizationError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "True",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+    "__build_class__",
+    "__debug__",
+    "__doc__",
+    "__import__",
+    "__loader__",
+    "__name__",
+    "__package__",
+    "__spec__",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+];
+
+/// Module attributes set by the import system: a reference to one resolves to the module.
+pub const MODULE_ATTRIBUTES: &[&str] = &[
+    "__name__",
+    "__file__",
+    "__doc__",
+    "__package__",
+    "__spec__",
+    "__loader__",
+    "__path__",
+    "__cached__",
+    "__builtins__",
+    "__annotations__",
+    "__dict__",
+];
+
+fn is_builtin(name: &str) -> bool {
+    BUILTINS.binary_search(&name).is_ok() || BUILTINS.contains(&name)
+}
+
+/// Resolves each reference: the scope whose binding it reads or writes, and how it got there.
+fn resolve(tree: &mut ScopeTree) {
+    let scopes = &tree.scopes;
+    let bound_in = |s: usize, name: &str| {
+        scopes[s]
+            .symbol(name)
+            .is_some_and(|sym| sym.flags & DEF_BOUND != 0)
+    };
+    let module_binds = |name: &str| {
+        scopes[0]
+            .symbol(name)
+            .is_some_and(|sym| sym.flags & (DEF_BOUND | DEF_GLOBAL) != 0)
+    };
+    for r in tree.refs.iter_mut() {
+        let s = r.scope;
+        let scope = &scopes[s];
+        let Some(sym) = scope.symbol(&r.name) else {
+            continue;
+        };
+        let (resolved, how) = match sym.scope {
+            SymScope::Local | SymScope::Cell => match scope.kind {
+                ScopeKind::Module => (Some(0), "global"),
+                ScopeKind::Class => (Some(s), "class"),
+                _ => (Some(s), "local"),
+            },
+            SymScope::Free => {
+                // The nearest enclosing function-like scope where the name is local or a cell
+                // (class scopes are skipped, as at run time).
+                let mut p = scope.parent;
+                let mut found = None;
+                while let Some(i) = p {
+                    let ps = &scopes[i];
+                    if ps.function_like
+                        && ps
+                            .symbol(&r.name)
+                            .is_some_and(|x| matches!(x.scope, SymScope::Local | SymScope::Cell))
+                    {
+                        found = Some(i);
+                        break;
+                    }
+                    p = ps.parent;
+                }
+                match found {
+                    Some(i) => (Some(i), "enclosing"),
+                    None => (None, "unresolved"),
+                }
+            }
+            SymScope::GlobalExplicit | SymScope::GlobalImplicit => {
+                // An annotation or type-parameter scope directly in a class sees the class's
+                // names (PEP 695).
+                let class_parent = scope
+                    .parent
+                    .filter(|&p| scopes[p].kind == ScopeKind::Class)
+                    .filter(|_| {
+                        matches!(
+                            scope.kind,
+                            ScopeKind::Annotation | ScopeKind::TypeParams | ScopeKind::TypeAlias
+                        )
+                    });
+                if let Some(p) = class_parent.filter(|&p| bound_in(p, &r.name)) {
+                    (Some(p), "class")
+                } else if module_binds(&r.name) || MODULE_ATTRIBUTES.contains(&r.name.as_str()) {
+                    (Some(0), "global")
+                } else if is_builtin(&r.name) {
+                    (None, "builtin")
+                } else {
+                    (None, "unresolved")
+                }
+            }
+        };
+        r.resolved = resolved;
+        r.resolution = how;
+    }
+    // A binding statement declared `global` writes the module's namespace.
+    for b in tree.bindings.iter_mut() {
+        let site = &scopes[b.scope];
+        if let Some(sym) = site.symbol(&b.name) {
+            if sym.scope == SymScope::GlobalExplicit && b.kind != "global" {
+                b.scope = 0;
+            } else if sym.scope == SymScope::Free
+                && sym.flags & DEF_NONLOCAL != 0
+                && b.kind != "nonlocal"
+            {
+                let mut p = site.parent;
+                while let Some(i) = p {
+                    if scopes[i].function_like
+                        && scopes[i]
+                            .symbol(&b.name)
+                            .is_some_and(|x| matches!(x.scope, SymScope::Local | SymScope::Cell))
+                    {
+                        b.scope = i;
+                        break;
+                    }
+                    p = scopes[i].parent;
+                }
+            }
+        }
+    }
+}
+
+/// Does the module start with `from __future__ import annotations` (among its leading
+/// docstring and `__future__` imports)?
+fn has_future_annotations(body: &[Stmt]) -> bool {
+    for (i, s) in body.iter().enumerate() {
+        match s {
+            Stmt::Expr(e) if i == 0 && e.value.is_string_literal_expr() => continue,
+            Stmt::ImportFrom(f)
+                if f.level == 0
+                    && f.module
+                        .as_ref()
+                        .is_some_and(|m| m.as_str() == "__future__") =>
+            {
+                if f.names.iter().any(|a| a.name.as_str() == "annotations") {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Builds and analyses the scopes of a module.
+pub fn analyze(
+    module: &ast::ModModule,
+    module_node_id: i64,
+    text_len: u32,
+    ids: &HashMap<usize, i64>,
+    index: &LineIndex,
+    base: u32,
+) -> ScopeTree {
+    let mut b = Builder {
+        tree: ScopeTree::default(),
+        stack: Vec::new(),
+        ids,
+        index,
+        base,
+        private: None,
+        future_annotations: has_future_annotations(&module.body),
+        target_kind: "",
+        generator_range: None,
+    };
+    let range = TextRange::new(0.into(), text_len.into());
+    b.enter(ScopeKind::Module, "top", module_node_id, range, 0);
+    b.body(&module.body);
+    b.exit();
+    let mut tree = b.tree;
+    let mut global = HashSet::new();
+    Analysis {
+        scopes: &mut tree.scopes,
+    }
+    .block(0, None, &mut global);
+    resolve(&mut tree);
+    tree
+}
+
+/// The stable id of a scope: file, kind, name and the span of the node that opens it, with
+/// its position among the scopes (two scopes may share a node: a def and its type params).
+pub fn scope_id(file_id: i64, scope: &Scope, ordinal: usize) -> i64 {
+    StableId::new("scope")
+        .int(file_id)
+        .str(scope.kind.as_str())
+        .str(&scope.name)
+        .int(scope.range.start().to_u32() as i64)
+        .int(scope.range.end().to_u32() as i64)
+        .int(ordinal as i64)
+        .finish()
+}
