@@ -247,7 +247,7 @@ fn compare(rel: &str, a: &[Scope], ai: usize, b: &[Scope], bi: usize, d: &mut Di
 fn extract(path: &std::path::Path, rel: &str) -> (Option<[RecordBatch; 4]>, usize) {
     let file = ScannedFile {
         rel_path: rel.to_string(),
-        abs_path: path.clone(),
+        abs_path: path.to_path_buf(),
         module: None,
         is_package: false,
         is_stub: false,
