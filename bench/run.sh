@@ -6,7 +6,8 @@
 # Corpora are fetched from PyPI into $CODELAKE_CORPORA (default ~/.cache/codelake-corpora),
 # never into the repository. codelake is built in release mode. For each corpus it prints
 # files, MB, seconds, MB/s, peak RSS (from /usr/bin/time -v) and rows per table, as the
-# median of $RUNS runs (default 3).
+# median of $RUNS runs (default 3). $BUILD_ARGS are passed to `codelake build` (for example
+# BUILD_ARGS=--no-scopes to measure the build without the scope tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA="${CODELAKE_CORPORA:-$HOME/.cache/codelake-corpora}"
@@ -50,7 +51,8 @@ for corpus in "${@:-requests flask django stdlib}"; do
     results=()
     for _ in $(seq "$RUNS"); do
       log=$(mktemp)
-      /usr/bin/time -v "$BIN" build "$dir" --db "$db" "${exclude[@]}" >"$log.out" 2>"$log"
+      # shellcheck disable=SC2086
+      /usr/bin/time -v "$BIN" build "$dir" --db "$db" "${exclude[@]}" ${BUILD_ARGS:-} >"$log.out" 2>"$log"
       secs=$(grep -oP '^built .* in \K[0-9.]+' "$log.out")
       rss=$(grep -oP 'Maximum resident set size \(kbytes\): \K[0-9]+' "$log")
       results+=("$secs $rss")

@@ -211,7 +211,42 @@ async fn example_repository_end_to_end() {
     // information_schema knows every table.
     assert_eq!(
         rows(&ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1").await,
-        vec!["ast_nodes", "extract_errors", "file_lines", "files"]
+        vec!["ast_nodes", "bindings", "extract_errors", "file_lines", "files", "name_refs", "scopes", "symbols"]
+    );
+
+    // Scopes: qualnames, and what a method reads resolves across the class to the module.
+    assert_eq!(
+        rows(&ctx, "SELECT s.kind, s.qualname FROM scopes s JOIN files f USING (file_id) \
+                    WHERE f.path = 'shop/models.py' AND s.kind IN ('class', 'function') ORDER BY s.bstart").await,
+        vec![
+            "class|Entity", "function|Entity.__init__", "function|Entity.__repr__", "class|Product",
+            "function|Product.is_discounted", "class|Order", "function|Order.__init__", "function|Order.add",
+            "function|Order.__iter__", "function|Order.of", "class|RushOrder",
+        ]
+    );
+    assert_eq!(
+        rows(&ctx, "SELECT r.resolution, t.kind, b.kind FROM name_refs r JOIN files f USING (file_id) \
+                    JOIN scopes t ON t.scope_id = r.resolved_scope_id \
+                    JOIN bindings b ON b.scope_id = r.resolved_scope_id AND b.name = r.name \
+                    WHERE f.path = 'shop/storage/memory.py' AND r.name = 'Storage'").await,
+        vec!["global|module|import"]
+    );
+    // Every reference in a file that parsed resolves somewhere, or says why not.
+    assert_eq!(
+        one(&ctx, "SELECT count(*) FROM name_refs WHERE resolution NOT IN \
+                   ('local', 'enclosing', 'global', 'builtin', 'class', 'unresolved')").await,
+        "0"
+    );
+    assert_eq!(
+        one(&ctx, "SELECT count(*) FROM name_refs r WHERE r.resolved_scope_id IS NOT NULL \
+                   AND r.resolved_scope_id NOT IN (SELECT scope_id FROM scopes)").await,
+        "0"
+    );
+    // A closure: `wrapper` reads `fn` from `decorate`, where it is a cell.
+    assert_eq!(
+        rows(&ctx, "SELECT y.scope, y.is_cell FROM symbols y JOIN scopes s USING (scope_id) \
+                    WHERE s.qualname = 'rule.<locals>.decorate' AND y.name = 'fn'").await,
+        vec!["cell|true"]
     );
 }
 

@@ -48,6 +48,9 @@ enum Command {
         /// Files larger than this many bytes are recorded as too large, not parsed.
         #[arg(long, default_value_t = 8 * 1024 * 1024)]
         max_file_bytes: u64,
+        /// Skip the scope analysis (scopes, symbols, bindings and name_refs stay empty).
+        #[arg(long)]
+        no_scopes: bool,
     },
     /// Run SQL over the tables of a build; without QUERY, open an interactive prompt.
     Sql {
@@ -104,6 +107,7 @@ async fn run(cli: Cli) -> Result<()> {
             exclude,
             jobs,
             max_file_bytes,
+            no_scopes,
         } => {
             if !repo.is_dir() {
                 bail!("{} is not a directory", repo.display());
@@ -111,6 +115,7 @@ async fn run(cli: Cli) -> Result<()> {
             let db = db.unwrap_or_else(|| repo.join(".codelake"));
             let mut extract = ExtractConfig {
                 max_file_bytes,
+                scopes: !no_scopes,
                 ..ExtractConfig::default()
             };
             if let Some(j) = jobs {
