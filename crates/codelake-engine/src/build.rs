@@ -16,10 +16,8 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::SessionContext;
@@ -47,7 +45,9 @@ pub struct BuildReport {
     pub versions: BTreeMap<String, i64>,
     pub skipped_symlinks: Vec<String>,
     pub walk_errors: Vec<String>,
-    pub scan_time: Duration,
+    /// Wall time of each stage, in order: scan, prepare (tables and plans), extract (until the
+    /// last batch is handed over), commit (until every table's Delta commit), validate.
+    pub stages: Vec<(&'static str, Duration)>,
     pub elapsed: Duration,
 }
 
@@ -177,7 +177,13 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let mut scan_opts = opts.scan.clone();
     scan_opts.skip_dir = Some(opts.db.clone());
     let scanned = codelake_extract::scan(&opts.repo, &scan_opts)?;
-    let scan_time = start.elapsed();
+    let mut stages = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        stages.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
+    stage("scan");
     let total_bytes: u64 = scanned
         .files
         .iter()
@@ -195,7 +201,6 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     for table in Table::ALL {
         let spec = table.spec();
         let delta = storage::ensure(&opts.db, spec).await?;
-        session::register(&ctx, spec, &delta).await?;
         let (tx, rx) = mpsc::channel::<BatchResult>(4);
         senders.insert(table, tx);
         let source = StreamingTable::try_new(
@@ -209,9 +214,10 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         let df = ctx
             .read_table(Arc::new(source))
             .df_context(|| format!("preparing the write of {}", spec.name))?;
-        writes.push((table, tokio::spawn(write_table(df, spec.name))));
+        writes.push((table, tokio::spawn(write_table(delta, df, spec))));
     }
 
+    stage("prepare");
     progress.stage("extracting");
     let sink = Arc::new(ChannelSink {
         senders,
@@ -241,9 +247,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let mut write_error = None;
     for (table, handle) in writes {
         match handle.await {
-            Ok(Ok(n)) => {
-                rows.insert(table.name().to_string(), n);
-            }
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 write_error.get_or_insert(e);
             }
@@ -255,44 +259,53 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             }
         }
     }
-    let stats = extracted??;
+    // A writer's error is the cause when extraction stopped because a writer went away.
     if let Some(e) = write_error {
         return Err(e);
     }
+    let stats = extracted??;
+    for (t, n) in &stats.rows {
+        rows.insert(t.to_string(), *n);
+    }
+    stage("commit");
 
     progress.stage("validating");
     let checked = session::open_session(&opts.db).await?;
     let versions = table_versions(&opts.db).await?;
     drop(checked);
+    stage("validate");
     Ok(BuildReport {
         stats,
         rows,
         versions,
         skipped_symlinks: scanned.skipped_symlinks,
         walk_errors: scanned.walk_errors,
-        scan_time,
+        stages,
         elapsed: start.elapsed(),
     })
 }
 
-async fn write_table(df: datafusion::dataframe::DataFrame, name: &'static str) -> Result<usize> {
-    let out = df
-        .write_table(
-            name,
-            DataFrameWriteOptions::new().with_insert_operation(InsertOp::Overwrite),
-        )
+/// Overwrites a table with the rows of a DataFusion plan: delta-rs executes the plan (in its own
+/// session, which has the planner its write nodes need; the streaming source is part of the
+/// plan) and streams it into Parquet files with the table's writer properties
+/// ([`storage::writer_properties`]), then replaces the table in one commit. (DataFusion's
+/// `INSERT OVERWRITE` into the Delta provider does the same, but cannot set writer properties.)
+async fn write_table(
+    delta: deltalake::DeltaTable,
+    df: datafusion::dataframe::DataFrame,
+    spec: &'static codelake_schema::TableSpec,
+) -> Result<usize> {
+    use crate::error::DeltaContext;
+    let plan = df.logical_plan().clone();
+    let table = delta
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
+        .with_writer_properties(storage::writer_properties(spec))
         .await
-        .df_context(|| format!("writing table {name}"))?;
-    // The sink reports the rows it wrote as a single `count` value.
-    let n = out
-        .first()
-        .and_then(|b| {
-            b.column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
-        })
-        .map_or(0, |a| a.value(0) as usize);
-    Ok(n)
+        .delta_context(spec.name)?;
+    let _ = table;
+    Ok(0)
 }
 
 /// The Delta version of every table of the registry.

@@ -9,6 +9,28 @@ use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ensure_table_uri};
 
 use crate::error::{DeltaContext, EngineError, Result};
+use deltalake::arrow::datatypes::DataType;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::schema::types::ColumnPath;
+
+/// The Parquet writer settings of a table: Snappy, chunk-level statistics, and dictionary
+/// encoding only for string columns. Integer columns are ids and byte offsets, nearly all
+/// distinct: a dictionary never pays for them, and trying one costs a hash per value (the
+/// writer's default was a fifth of a whole build's CPU time).
+pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_created_by(format!("codelake {}", env!("CARGO_PKG_VERSION")))
+        .set_compression(Compression::SNAPPY)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_dictionary_enabled(false);
+    for f in spec.schema.fields() {
+        if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
+        }
+    }
+    b.build()
+}
 
 /// The directory of a table.
 pub fn table_dir(db: &Path, table: &str) -> PathBuf {

@@ -225,27 +225,43 @@ async fn example_repository_end_to_end() {
         ]
     );
     assert_eq!(
-        rows(&ctx, "SELECT r.resolution, t.kind, b.kind FROM name_refs r JOIN files f USING (file_id) \
+        rows(
+            &ctx,
+            "SELECT r.resolution, t.kind, b.kind FROM name_refs r JOIN files f USING (file_id) \
                     JOIN scopes t ON t.scope_id = r.resolved_scope_id \
                     JOIN bindings b ON b.scope_id = r.resolved_scope_id AND b.name = r.name \
-                    WHERE f.path = 'shop/storage/memory.py' AND r.name = 'Storage'").await,
+                    WHERE f.path = 'shop/storage/memory.py' AND r.name = 'Storage'"
+        )
+        .await,
         vec!["global|module|import"]
     );
     // Every reference in a file that parsed resolves somewhere, or says why not.
     assert_eq!(
-        one(&ctx, "SELECT count(*) FROM name_refs WHERE resolution NOT IN \
-                   ('local', 'enclosing', 'global', 'builtin', 'class', 'unresolved')").await,
+        one(
+            &ctx,
+            "SELECT count(*) FROM name_refs WHERE resolution NOT IN \
+                   ('local', 'enclosing', 'global', 'builtin', 'class', 'unresolved')"
+        )
+        .await,
         "0"
     );
     assert_eq!(
-        one(&ctx, "SELECT count(*) FROM name_refs r WHERE r.resolved_scope_id IS NOT NULL \
-                   AND r.resolved_scope_id NOT IN (SELECT scope_id FROM scopes)").await,
+        one(
+            &ctx,
+            "SELECT count(*) FROM name_refs r WHERE r.resolved_scope_id IS NOT NULL \
+                   AND r.resolved_scope_id NOT IN (SELECT scope_id FROM scopes)"
+        )
+        .await,
         "0"
     );
     // A closure: `wrapper` reads `fn` from `decorate`, where it is a cell.
     assert_eq!(
-        rows(&ctx, "SELECT y.scope, y.is_cell FROM symbols y JOIN scopes s USING (scope_id) \
-                    WHERE s.qualname = 'rule.<locals>.decorate' AND y.name = 'fn'").await,
+        rows(
+            &ctx,
+            "SELECT y.scope, y.is_cell FROM symbols y JOIN scopes s USING (scope_id) \
+                    WHERE s.qualname = 'rule.<locals>.decorate' AND y.name = 'fn'"
+        )
+        .await,
         vec!["cell|true"]
     );
 }

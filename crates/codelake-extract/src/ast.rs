@@ -33,7 +33,6 @@
 //! conversion (`r`, `s`, `a`) in `value`; `MatchSingleton` keeps `None`/`True`/`False` in `value`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use codelake_schema::ids::ast_node_id;
 use codelake_schema::span::LineIndex;
@@ -105,7 +104,7 @@ pub struct AstEmitter<'a> {
     pub too_deep: Option<(u32, u32)>,
     /// The node id of every node the scope analysis refers to, by the address of the ruff
     /// node (stable while the parsed tree lives).
-    pub ids: HashMap<usize, i64>,
+    pub ids: rustc_hash::FxHashMap<usize, i64>,
 }
 
 /// The key of a ruff node in [`AstEmitter::ids`].
@@ -171,7 +170,7 @@ impl<'a> AstEmitter<'a> {
             rows,
             ordinal: 0,
             too_deep: None,
-            ids: HashMap::new(),
+            ids: rustc_hash::FxHashMap::default(),
         }
     }
 

@@ -260,12 +260,16 @@ pub fn extract_file(
         });
     }
 
-    // Parse, walk and drop the tree on a stack segment of its own: the parser grows its stack
-    // as it recurses, but dropping a pathologically deep tree recurses in the drop glue. The
-    // segment is virtual memory, committed only as deep as a file needs.
-    let (ast, scopes) = stacker::grow(TREE_STACK, || {
-        parse_and_walk(&row, text, base, &index, config, &mut errors)
-    })?;
+    // Parse, walk and drop the tree with plenty of stack: the parser grows its own stack as it
+    // recurses, but dropping a pathologically deep tree recurses in the drop glue. Worker
+    // threads have a large (virtual, lazily committed) stack; any other caller gets a segment of
+    // its own for this file.
+    let mut work = || parse_and_walk(&row, text, base, &index, config, &mut errors);
+    let (ast, scopes) = if stacker::remaining_stack().is_some_and(|r| r >= TREE_STACK / 2) {
+        work()
+    } else {
+        stacker::grow(TREE_STACK, work)
+    }?;
     Ok(FileEvidence {
         file: row,
         lines: Some(lines),
@@ -467,6 +471,7 @@ pub fn extract_all(
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("codelake-extract-{w}"))
+                    .stack_size(TREE_STACK)
                     .spawn_scoped(s, worker)?,
             );
         }

@@ -22,7 +22,7 @@
 //!
 //! The predicates written to `symbols` are those of CPython 3.11's `symtable.Symbol`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use codelake_schema::ids::StableId;
 use ruff_python_ast::{
@@ -304,7 +304,7 @@ impl<'a> Builder<'a> {
             has_varargs: false,
             has_varkeywords: false,
             symbols: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             comprehension: kind == ScopeKind::Comprehension,
             comp_iter_target: false,
             comp_iter_expr: 0,
@@ -1145,11 +1145,11 @@ impl Analysis<'_> {
         bound: Option<&HashSet<String>>,
         global: &mut HashSet<String>,
     ) -> HashSet<String> {
-        let mut local = HashSet::new();
-        let mut free = HashSet::new();
-        let mut scopes: HashMap<String, SymScope> = HashMap::new();
-        let mut newglobal = HashSet::new();
-        let mut newbound = HashSet::new();
+        let mut local = HashSet::default();
+        let mut free = HashSet::default();
+        let mut scopes: HashMap<String, SymScope> = HashMap::default();
+        let mut newglobal = HashSet::default();
+        let mut newbound = HashSet::default();
         let is_class = self.scopes[s].kind == ScopeKind::Class;
         let function_like = self.scopes[s].function_like;
         if is_class {
@@ -1199,7 +1199,7 @@ impl Analysis<'_> {
         } else {
             newbound.insert("__class__".to_string());
         }
-        let mut allfree = HashSet::new();
+        let mut allfree = HashSet::default();
         let children = self.scopes[s].children.clone();
         for c in children {
             let mut temp_global = newglobal.clone();
@@ -1596,7 +1596,7 @@ pub fn analyze(
     b.body(&module.body);
     b.exit();
     let mut tree = b.tree;
-    let mut global = HashSet::new();
+    let mut global = HashSet::default();
     Analysis {
         scopes: &mut tree.scopes,
     }

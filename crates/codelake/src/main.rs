@@ -14,6 +14,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::Format;
 
+/// mimalloc: extraction and Parquet encoding make many small allocations on every core, where
+/// glibc's allocator spent a fifth of a build's CPU time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Turn a Python repository into a Code Property Graph stored as Delta Lake tables, and query
 /// it with SQL.
 #[derive(Parser)]
@@ -185,6 +190,12 @@ fn print_summary(r: &BuildReport, db: &Path) {
         let version = r.versions.get(table).copied().unwrap_or(-1);
         println!("  {table:<16} {rows:>10} rows  (Delta version {version})");
     }
+    let stages: Vec<String> = r
+        .stages
+        .iter()
+        .map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64()))
+        .collect();
+    println!("  stages: {}", stages.join(", "));
     println!(
         "  extraction errors: {} rows in {} files (see the extract_errors table)",
         s.error_rows, s.files_with_errors
