@@ -201,7 +201,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     for table in Table::ALL {
         let spec = table.spec();
         let delta = storage::ensure(&opts.db, spec).await?;
-        let (tx, rx) = mpsc::channel::<BatchResult>(4);
+        let (tx, rx) = mpsc::channel::<BatchResult>(16);
         senders.insert(table, tx);
         let source = StreamingTable::try_new(
             spec.schema.clone(),

@@ -1,5 +1,6 @@
 //! Times the extraction pass alone (scan + parse + rows, batches dropped): the ceiling for a
-//! whole build. `cargo run --release -p codelake-extract --example extract_only -- REPO [JOBS]`
+//! whole build. `cargo run --release -p codelake-extract --example extract_only -- REPO [JOBS]
+//! [--no-scopes]`
 use std::time::Instant;
 
 use codelake_extract::{EvidenceSink, ExtractConfig, ScanOptions, Table};
@@ -18,8 +19,15 @@ fn main() {
         std::process::exit(2);
     };
     let mut cfg = ExtractConfig::default();
-    if let Some(j) = args.next().and_then(|j| j.parse().ok()) {
-        cfg.jobs = j;
+    for a in args {
+        match a.parse() {
+            Ok(j) => cfg.jobs = j,
+            Err(_) if a == "--no-scopes" => cfg.scopes = false,
+            Err(_) => {
+                eprintln!("unknown argument {a}");
+                std::process::exit(2);
+            }
+        }
     }
     let t = Instant::now();
     let scanned = match codelake_extract::scan(std::path::Path::new(&repo), &ScanOptions::default())

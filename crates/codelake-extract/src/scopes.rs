@@ -25,6 +25,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use codelake_schema::ids::StableId;
+use ruff_python_ast::name::Name;
 use ruff_python_ast::{
     self as ast, ArgOrKeyword, ExceptHandler, Expr, ExprContext, InterpolatedStringElement,
     Parameters, Pattern, Stmt, TypeParam,
@@ -99,7 +100,7 @@ impl ScopeKind {
 /// One symbol of a scope.
 #[derive(Debug, Clone)]
 pub struct Symbol {
-    pub name: String,
+    pub name: Name,
     pub flags: u32,
     pub scope: SymScope,
 }
@@ -129,7 +130,7 @@ pub struct Scope {
     pub has_varargs: bool,
     pub has_varkeywords: bool,
     pub symbols: Vec<Symbol>,
-    index: HashMap<String, usize>,
+    index: HashMap<Name, usize>,
     comprehension: bool,
     comp_iter_target: bool,
     comp_iter_expr: u32,
@@ -154,9 +155,10 @@ impl Scope {
                 self.symbols[i].flags
             }
             None => {
-                self.index.insert(name.to_string(), self.symbols.len());
+                let name = Name::new(name);
+                self.index.insert(name.clone(), self.symbols.len());
                 self.symbols.push(Symbol {
-                    name: name.to_string(),
+                    name,
                     flags: flag,
                     scope: SymScope::Local,
                 });
@@ -174,7 +176,7 @@ pub struct Binding {
     pub scope: usize,
     /// The scope the binding statement sits in.
     pub site_scope: usize,
-    pub name: String,
+    pub name: Name,
     pub kind: &'static str,
     pub node_id: i64,
     pub range: TextRange,
@@ -184,7 +186,7 @@ pub struct Binding {
 #[derive(Debug, Clone)]
 pub struct NameRef {
     pub scope: usize,
-    pub name: String,
+    pub name: Name,
     pub ctx: &'static str,
     pub node_id: i64,
     pub range: TextRange,
@@ -201,18 +203,18 @@ pub struct ScopeTree {
 }
 
 /// CPython's `_Py_Mangle`: `__x` inside class `C` is `_C__x`.
-pub fn mangle(private: Option<&str>, name: &str) -> String {
+pub fn mangle(private: Option<&str>, name: &str) -> Name {
     let Some(class) = private else {
-        return name.to_string();
+        return Name::new(name);
     };
     if !name.starts_with("__") || name.ends_with("__") || name.contains('.') {
-        return name.to_string();
+        return Name::new(name);
     }
     let stripped = class.trim_start_matches('_');
     if stripped.is_empty() {
-        return name.to_string();
+        return Name::new(name);
     }
-    format!("_{stripped}{name}")
+    Name::from(format!("_{stripped}{name}"))
 }
 
 struct Builder<'a> {
@@ -323,7 +325,7 @@ impl<'a> Builder<'a> {
 
     /// `symtable_add_def` in scope `scope`: mangles, ORs the flag, marks comprehension
     /// iteration variables, and records `global` declarations in the module's table.
-    fn add_def_in(&mut self, scope: usize, name: &str, flag: u32) -> String {
+    fn add_def_in(&mut self, scope: usize, name: &str, flag: u32) -> Name {
         let mangled = mangle(self.private.as_deref(), name);
         let iter_target = self.tree.scopes[scope].comp_iter_target;
         let flag_here = if iter_target {
@@ -340,7 +342,7 @@ impl<'a> Builder<'a> {
         mangled
     }
 
-    fn add_def(&mut self, name: &str, flag: u32) -> String {
+    fn add_def(&mut self, name: &str, flag: u32) -> Name {
         let cur = self.cur();
         self.add_def_in(cur, name, flag)
     }
@@ -348,7 +350,7 @@ impl<'a> Builder<'a> {
     fn binding(
         &mut self,
         scope: usize,
-        name: String,
+        name: Name,
         kind: &'static str,
         node_id: i64,
         range: TextRange,
@@ -364,7 +366,7 @@ impl<'a> Builder<'a> {
         });
     }
 
-    fn name_ref(&mut self, name: String, ctx: &'static str, node_id: i64, range: TextRange) {
+    fn name_ref(&mut self, name: Name, ctx: &'static str, node_id: i64, range: TextRange) {
         let scope = self.cur();
         self.tree.refs.push(NameRef {
             scope,
@@ -1142,12 +1144,12 @@ impl Analysis<'_> {
     fn block(
         &mut self,
         s: usize,
-        bound: Option<&HashSet<String>>,
-        global: &mut HashSet<String>,
-    ) -> HashSet<String> {
+        bound: Option<&HashSet<Name>>,
+        global: &mut HashSet<Name>,
+    ) -> HashSet<Name> {
         let mut local = HashSet::default();
         let mut free = HashSet::default();
-        let mut scopes: HashMap<String, SymScope> = HashMap::default();
+        let mut scopes: HashMap<Name, SymScope> = HashMap::default();
         let mut newglobal = HashSet::default();
         let mut newbound = HashSet::default();
         let is_class = self.scopes[s].kind == ScopeKind::Class;
@@ -1158,7 +1160,7 @@ impl Analysis<'_> {
                 newbound.extend(b.iter().cloned());
             }
         }
-        let symbols: Vec<(String, u32)> = self.scopes[s]
+        let symbols: Vec<(Name, u32)> = self.scopes[s]
             .symbols
             .iter()
             .map(|sym| (sym.name.clone(), sym.flags))
@@ -1197,7 +1199,7 @@ impl Analysis<'_> {
             }
             newglobal.extend(global.iter().cloned());
         } else {
-            newbound.insert("__class__".to_string());
+            newbound.insert(Name::new_static("__class__"));
         }
         let mut allfree = HashSet::default();
         let children = self.scopes[s].children.clone();
@@ -1230,7 +1232,7 @@ impl Analysis<'_> {
                 sym.scope = *sc;
             }
         }
-        let mut passing: Vec<&String> = newfree.iter().collect();
+        let mut passing: Vec<&Name> = newfree.iter().collect();
         passing.sort();
         for name in passing {
             if let Some(&i) = scope.index.get(name.as_str()) {
