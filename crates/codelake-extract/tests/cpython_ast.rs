@@ -25,9 +25,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
@@ -265,64 +263,21 @@ fn cpython_keys(nodes: &[serde_json::Value], source: &[u8]) -> Vec<Key> {
         .collect()
 }
 
-fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|e| e.path());
-    for e in entries {
-        let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            if p.file_name()
-                .is_some_and(|n| n == "site-packages" || n == "__pycache__")
-            {
-                continue;
-            }
-            python_files(&p, out);
-        } else if ft.is_file() && p.extension().is_some_and(|x| x == "py") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn ast_nodes_agree_with_cpython_on_the_standard_library() {
     let corpus = common::conformance_corpus();
-    let mut paths = Vec::new();
-    python_files(&corpus, &mut paths);
-    if let Some(limit) = std::env::var("CODELAKE_CONFORMANCE_LIMIT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        paths.truncate(limit);
-    }
+    let paths = common::python_files(&corpus);
     assert!(
         paths.len() > 10,
         "no Python files under {}",
         corpus.display()
     );
 
-    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/dump_ast.py");
-    let mut child = Command::new(common::python3())
-        .arg(&oracle)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run python3");
-    let mut stdin = child.stdin.take().unwrap();
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
-    let reader = BufReader::new(child.stdout.take().unwrap());
-
     let (mut files, mut rejected, mut nodes) = (0usize, 0usize, 0usize);
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     let mut extra: BTreeMap<String, usize> = BTreeMap::new();
     let mut examples = Vec::new();
-    for line in reader.lines() {
-        let line = line.unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    common::run_oracle("dump_ast.py", &paths, |v| {
         let path = PathBuf::from(v["path"].as_str().unwrap());
         let rel = path
             .strip_prefix(&corpus)
@@ -346,7 +301,7 @@ fn ast_nodes_agree_with_cpython_on_the_standard_library() {
                 "{rel}: CPython rejects it ({}) but codelake recorded no error",
                 v["error"]
             );
-            continue;
+            return;
         }
         let source = std::fs::read(&path).unwrap();
         let mut theirs = cpython_keys(v["nodes"].as_array().unwrap(), &source);
@@ -381,9 +336,7 @@ fn ast_nodes_agree_with_cpython_on_the_standard_library() {
                 }
             }
         }
-    }
-    writer.join().unwrap().unwrap();
-    assert!(child.wait().unwrap().success());
+    });
     eprintln!("compared {files} files ({rejected} rejected by CPython), {nodes} CPython nodes");
     assert_eq!(files, paths.len());
     assert!(
