@@ -46,7 +46,8 @@ pub struct BuildReport {
     pub skipped_symlinks: Vec<String>,
     pub walk_errors: Vec<String>,
     /// Wall time of each stage, in order: scan, prepare (tables and plans), extract (until the
-    /// last batch is handed over), commit (until every table's Delta commit), validate.
+    /// last batch is handed over; the writers run meanwhile), commit (until every table's Delta
+    /// commit), validate.
     pub stages: Vec<(&'static str, Duration)>,
     pub elapsed: Duration,
 }
@@ -178,7 +179,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     scan_opts.skip_dir = Some(opts.db.clone());
     let scanned = codelake_extract::scan(&opts.repo, &scan_opts)?;
     let mut stages = Vec::new();
-    let mut lap = Instant::now();
+    let mut lap = start;
     let mut stage = |name: &'static str| {
         stages.push((name, lap.elapsed()));
         lap = Instant::now();
@@ -240,6 +241,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let extracted = extraction
         .await
         .map_err(|e| EngineError::Other(format!("extraction task failed: {e}")));
+    stage("extract");
     // Dropping the senders ends the streams; the writers then commit.
     drop(sink);
     progress.stage("committing");
