@@ -149,19 +149,19 @@ pub async fn repl(ctx: &SessionContext, format: Format, db: &Path) -> Result<()>
             Err(e) => return Err(e).context("reading the prompt"),
         };
         let trimmed = line.trim();
-        if buffer.is_empty() {
-            match trimmed {
-                "" => continue,
-                "\\q" | "quit" | "exit" => break,
-                "\\d" => {
-                    let _ = editor.add_history_entry(trimmed);
-                    if let Err(e) = print_tables(ctx).await {
-                        eprintln!("error: {e:#}");
-                    }
-                    continue;
+        // Meta-commands work on any line, as in psql; `\q` also drops an unfinished statement.
+        match trimmed {
+            "" if buffer.is_empty() => continue,
+            "\\q" => break,
+            "quit" | "exit" if buffer.is_empty() => break,
+            "\\d" => {
+                let _ = editor.add_history_entry(trimmed);
+                if let Err(e) = print_tables(ctx).await {
+                    eprintln!("error: {e:#}");
                 }
-                _ => {}
+                continue;
             }
+            _ => {}
         }
         buffer.push_str(&line);
         buffer.push('\n');

@@ -140,3 +140,47 @@ fn user_errors_are_one_line_with_exit_code_1() {
         "{err}"
     );
 }
+
+#[test]
+fn interactive_prompt_runs_multiline_statements_and_survives_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    stdout(
+        codelake()
+            .arg("build")
+            .arg(example())
+            .arg("--db")
+            .arg(&db)
+            .arg("-q"),
+    );
+    let out = codelake()
+        .args(["sql", "--format", "csv", "--db"])
+        .arg(&db)
+        .env("HOME", dir.path())
+        .write_stdin(
+            "SELECT count(*) AS n\nFROM files;\nSELECT nope FROM files;\n\\d\nSELECT 2 AS two;\nSELECT 9 AS nine\n\\q\nSELECT 3;\n",
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("n\n10\n"), "{text}");
+    assert!(
+        err.contains("nope"),
+        "the failing statement reports its error: {err}"
+    );
+    assert!(
+        text.contains("files (10 rows)"),
+        "\\d lists the tables: {text}"
+    );
+    assert!(
+        text.contains("two\n2\n"),
+        "the prompt goes on after an error: {text}"
+    );
+    assert!(!text.contains("\n3\n"), "\\q ends the session: {text}");
+    assert!(
+        !text.contains("nine"),
+        "\\q ends the session even mid-statement: {text}"
+    );
+}
