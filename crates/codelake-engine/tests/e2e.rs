@@ -65,6 +65,11 @@ async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
     out
 }
 
+/// Asserts that a `SELECT count(*) ...` query counts nothing.
+async fn assert_none(ctx: &SessionContext, sql: &str) {
+    assert_eq!(one(ctx, sql).await, "0", "{sql}");
+}
+
 async fn one(ctx: &SessionContext, sql: &str) -> String {
     let r = rows(ctx, sql).await;
     assert_eq!(r.len(), 1, "{sql}: {r:?}");
@@ -101,15 +106,12 @@ async fn example_repository_end_to_end() {
         ]
     );
     // Every file has AST rows or an error row; nothing disappears.
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) FROM files f WHERE f.file_id NOT IN (SELECT file_id FROM ast_nodes) \
-                   AND f.file_id NOT IN (SELECT file_id FROM extract_errors)"
-        )
-        .await,
-        "0"
-    );
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM files f WHERE f.file_id NOT IN (SELECT file_id FROM ast_nodes) \
+                   AND f.file_id NOT IN (SELECT file_id FROM extract_errors)",
+    )
+    .await;
     // The syntax error is recorded where it is, and the functions around it survive.
     assert_eq!(
         rows(
@@ -166,42 +168,31 @@ async fn example_repository_end_to_end() {
     );
     // Integrity: ids unique, parents exist, span struct agrees with bstart/bend, and the line
     // index turns every node's (line, col) back into its byte offset.
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) - count(DISTINCT node_id) FROM ast_nodes"
-        )
-        .await,
-        "0"
-    );
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) FROM ast_nodes c WHERE c.parent_id IS NOT NULL \
-                   AND c.parent_id NOT IN (SELECT node_id FROM ast_nodes)"
-        )
-        .await,
-        "0"
-    );
-    assert_eq!(
-        one(&ctx, "SELECT count(*) FROM ast_nodes WHERE span.bstart <> bstart OR span.bend <> bend OR bend < bstart").await,
-        "0"
-    );
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) FROM ast_nodes n JOIN file_lines l \
+    assert_none(
+        &ctx,
+        "SELECT count(*) - count(DISTINCT node_id) FROM ast_nodes",
+    )
+    .await;
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM ast_nodes c WHERE c.parent_id IS NOT NULL \
+                   AND c.parent_id NOT IN (SELECT node_id FROM ast_nodes)",
+    )
+    .await;
+    assert_none(&ctx, "SELECT count(*) FROM ast_nodes WHERE span.bstart <> bstart OR span.bend <> bend OR bend < bstart").await;
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM ast_nodes n JOIN file_lines l \
                    ON l.file_id = n.file_id AND l.line_no = n.span.start_line - 1 \
-                   WHERE l.bstart + n.span.start_col <> n.bstart"
-        )
-        .await,
-        "0"
-    );
-    assert_eq!(
-        one(&ctx, "SELECT count(*) FROM ast_nodes n JOIN files f USING (file_id) WHERE n.bend > f.size_bytes \
-                   AND f.encoding = 'utf-8'").await,
-        "0"
-    );
+                   WHERE l.bstart + n.span.start_col <> n.bstart",
+    )
+    .await;
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM ast_nodes n JOIN files f USING (file_id) WHERE n.bend > f.size_bytes \
+                   AND f.encoding = 'utf-8'",
+    )
+    .await;
     // Nested types are what the spec says.
     assert_eq!(
         one(&ctx, "SELECT DISTINCT arrow_typeof(span) FROM ast_nodes").await,
@@ -236,24 +227,18 @@ async fn example_repository_end_to_end() {
         vec!["global|module|import"]
     );
     // Every reference in a file that parsed resolves somewhere, or says why not.
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) FROM name_refs WHERE resolution NOT IN \
-                   ('local', 'enclosing', 'global', 'builtin', 'class', 'unresolved')"
-        )
-        .await,
-        "0"
-    );
-    assert_eq!(
-        one(
-            &ctx,
-            "SELECT count(*) FROM name_refs r WHERE r.resolved_scope_id IS NOT NULL \
-                   AND r.resolved_scope_id NOT IN (SELECT scope_id FROM scopes)"
-        )
-        .await,
-        "0"
-    );
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM name_refs WHERE resolution NOT IN \
+                   ('local', 'enclosing', 'global', 'builtin', 'class', 'unresolved')",
+    )
+    .await;
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM name_refs r WHERE r.resolved_scope_id IS NOT NULL \
+                   AND r.resolved_scope_id NOT IN (SELECT scope_id FROM scopes)",
+    )
+    .await;
     // A closure: `wrapper` reads `fn` from `decorate`, where it is a cell.
     assert_eq!(
         rows(

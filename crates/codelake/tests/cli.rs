@@ -12,6 +12,18 @@ fn codelake() -> Command {
     Command::cargo_bin("codelake").unwrap()
 }
 
+/// Builds the example repository into `db`, quietly.
+fn build_example(db: &Path) {
+    stdout(
+        codelake()
+            .arg("build")
+            .arg(example())
+            .arg("--db")
+            .arg(db)
+            .arg("-q"),
+    );
+}
+
 fn stdout(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
@@ -119,14 +131,7 @@ fn user_errors_are_one_line_with_exit_code_1() {
         );
     }
     let db = dir.path().join("db");
-    stdout(
-        codelake()
-            .arg("build")
-            .arg(example())
-            .arg("--db")
-            .arg(&db)
-            .arg("-q"),
-    );
+    build_example(&db);
     let out = codelake()
         .args(["sql", "--db"])
         .arg(&db)
@@ -145,14 +150,7 @@ fn user_errors_are_one_line_with_exit_code_1() {
 fn interactive_prompt_runs_multiline_statements_and_survives_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    stdout(
-        codelake()
-            .arg("build")
-            .arg(example())
-            .arg("--db")
-            .arg(&db)
-            .arg("-q"),
-    );
+    build_example(&db);
     let out = codelake()
         .args(["sql", "--format", "csv", "--db"])
         .arg(&db)
