@@ -20,7 +20,6 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::SessionContext;
 use tokio::sync::mpsc;
 
 use crate::error::{DfContext, EngineError, Result};
@@ -245,11 +244,10 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     // Dropping the senders ends the streams; the writers then commit.
     drop(sink);
     progress.stage("committing");
-    let mut rows = BTreeMap::new();
     let mut write_error = None;
     for (table, handle) in writes {
         match handle.await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 write_error.get_or_insert(e);
             }
@@ -266,9 +264,6 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         return Err(e);
     }
     let stats = extracted??;
-    for (t, n) in &stats.rows {
-        rows.insert(t.to_string(), *n);
-    }
     stage("commit");
 
     progress.stage("validating");
@@ -277,8 +272,12 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     drop(checked);
     stage("validate");
     Ok(BuildReport {
+        rows: stats
+            .rows
+            .iter()
+            .map(|(t, n)| (t.to_string(), *n))
+            .collect(),
         stats,
-        rows,
         versions,
         skipped_symlinks: scanned.skipped_symlinks,
         walk_errors: scanned.walk_errors,
@@ -296,18 +295,17 @@ async fn write_table(
     delta: deltalake::DeltaTable,
     df: datafusion::dataframe::DataFrame,
     spec: &'static codelake_schema::TableSpec,
-) -> Result<usize> {
+) -> Result<()> {
     use crate::error::DeltaContext;
     let plan = df.logical_plan().clone();
-    let table = delta
+    delta
         .write(Vec::new())
         .with_input_plan(plan)
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_writer_properties(storage::writer_properties(spec))
         .await
         .delta_context(spec.name)?;
-    let _ = table;
-    Ok(0)
+    Ok(())
 }
 
 /// The Delta version of every table of the registry.
@@ -317,31 +315,6 @@ pub async fn table_versions(db: &std::path::Path) -> Result<BTreeMap<String, i64
         if let Some(t) = storage::open(db, spec).await? {
             out.insert(spec.name.to_string(), t.version().map_or(-1, |v| v as i64));
         }
-    }
-    Ok(out)
-}
-
-/// Row counts of every registered table, by SQL.
-pub async fn row_counts(ctx: &SessionContext) -> Result<BTreeMap<String, i64>> {
-    let mut out = BTreeMap::new();
-    for spec in codelake_schema::registry() {
-        let sql = format!("SELECT count(*) FROM {}", spec.name);
-        let batches = ctx
-            .sql(&sql)
-            .await
-            .df_context(|| format!("counting {}", spec.name))?
-            .collect()
-            .await
-            .df_context(|| format!("counting {}", spec.name))?;
-        let n = batches
-            .first()
-            .and_then(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
-            })
-            .map_or(0, |a| a.value(0));
-        out.insert(spec.name.to_string(), n);
     }
     Ok(out)
 }

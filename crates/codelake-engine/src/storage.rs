@@ -64,13 +64,11 @@ pub async fn ensure(db: &Path, spec: &TableSpec) -> Result<DeltaTable> {
         source,
     })?;
     let wanted = spec_struct(spec)?;
-    let existing = open(db, spec).await?;
-    let mode = match &existing {
+    let mode = match open(db, spec).await? {
         None => SaveMode::ErrorIfExists,
         Some(table) => {
-            let current = table.snapshot().delta_context(spec.name)?.schema();
-            if current.as_ref() == &wanted {
-                return Ok(existing.unwrap_or_else(|| unreachable!()));
+            if table.snapshot().delta_context(spec.name)?.schema().as_ref() == &wanted {
+                return Ok(table);
             }
             SaveMode::Overwrite
         }

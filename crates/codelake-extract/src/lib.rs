@@ -441,7 +441,7 @@ pub fn extract_all(
                         }
                     }
                     let result = extract_file(&files[i], config);
-                    on_file(files[i].abs_path.metadata().map_or(0, |m| m.len()));
+                    on_file(result.as_ref().map_or(0, |ev| ev.file.size_bytes as u64));
                     let Ok(mut st) = state.lock() else { return };
                     match result {
                         Ok(ev) => {

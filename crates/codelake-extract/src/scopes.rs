@@ -334,9 +334,8 @@ impl<'a> Builder<'a> {
             flag
         };
         self.tree.scopes[scope].or_flags(&mangled, flag_here);
-        if flag & DEF_PARAM != 0 {
-            // parameters are listed in order by their insertion; nothing more to do
-        } else if flag & DEF_GLOBAL != 0 {
+        // A `global` declaration is also recorded in the module's table (CPython's st_global).
+        if flag & DEF_GLOBAL != 0 {
             self.tree.scopes[0].or_flags(&mangled, flag);
         }
         mangled
@@ -1259,6 +1258,7 @@ impl Analysis<'_> {
 }
 
 /// Python 3.13's builtins (`dir(builtins)`), the names a reference resolves to as `builtin`.
+/// Sorted (byte order), for binary search.
 pub const BUILTINS: &[&str] = &[
     "ArithmeticError",
     "AssertionError",
@@ -1436,7 +1436,7 @@ pub const MODULE_ATTRIBUTES: &[&str] = &[
 ];
 
 fn is_builtin(name: &str) -> bool {
-    BUILTINS.binary_search(&name).is_ok() || BUILTINS.contains(&name)
+    BUILTINS.binary_search(&name).is_ok()
 }
 
 /// Resolves each reference: the scope whose binding it reads or writes, and how it got there.
@@ -1657,6 +1657,12 @@ mod tests {
 
     fn r(scope: &str, how: &'static str, target: &str) -> (String, &'static str, String) {
         (scope.to_string(), how, target.to_string())
+    }
+
+    #[test]
+    fn builtins_are_sorted_for_binary_search() {
+        assert!(BUILTINS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_builtin("len") && is_builtin("ExceptionGroup") && !is_builtin("lenx"));
     }
 
     #[test]
