@@ -291,7 +291,16 @@ impl<'a> AstEmitter<'a> {
         TextRange::new(start, end)
     }
 
+    /// Emits a statement and remembers its id under the address of the `Stmt`.
     fn stmt(&mut self, s: &Stmt, at: At) {
+        let row = self.rows.len();
+        self.stmt_node(s, at);
+        if let Some(id) = self.rows.node_id_at(row) {
+            self.ids.insert(node_key(s), id);
+        }
+    }
+
+    fn stmt_node(&mut self, s: &Stmt, at: At) {
         match s {
             Stmt::FunctionDef(f) => {
                 let kind = if f.is_async {
@@ -383,6 +392,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "AnnAssign", a.range, attrs) else {
                     return;
                 };
+                self.remember(a, c);
                 self.expr(&a.target, c.f("target"));
                 self.expr(&a.annotation, c.f("annotation"));
                 self.opt_expr(a.value.as_deref(), c, "value");
@@ -521,6 +531,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "Import", i.range, Attrs::default()) else {
                     return;
                 };
+                self.remember(i, c);
                 self.aliases(&i.names, c);
             }
             Stmt::ImportFrom(i) => {
@@ -532,6 +543,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at, "ImportFrom", i.range, attrs) else {
                     return;
                 };
+                self.remember(i, c);
                 self.aliases(&i.names, c);
             }
             Stmt::Global(g) => {
@@ -779,7 +791,17 @@ impl<'a> AstEmitter<'a> {
         );
     }
 
+    /// Emits an expression and remembers its id under the address of the `Expr` (every
+    /// expression can be looked up by the later per-file passes).
     fn expr(&mut self, e: &Expr, at: At) {
+        let row = self.rows.len();
+        self.expr_node(e, at);
+        if let Some(id) = self.rows.node_id_at(row) {
+            self.ids.insert(node_key(e), id);
+        }
+    }
+
+    fn expr_node(&mut self, e: &Expr, at: At) {
         match e {
             Expr::BoolOp(b) => {
                 let op = match b.op {

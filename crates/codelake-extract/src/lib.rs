@@ -12,6 +12,7 @@ pub mod pyrepr;
 pub mod scan;
 pub mod scopes;
 pub mod source;
+pub mod syntax;
 pub mod tables;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,24 @@ pub struct ExtractConfig {
     /// Run the scope analysis (`scopes`, `symbols`, `bindings`, `name_refs`); when off, those
     /// tables are written empty.
     pub scopes: bool,
+    /// Collect the syntax evidence (`defs`, `params`, `calls`, `call_args`, `imports`,
+    /// `decorators`, `docstrings`, `annotations`, `comments`).
+    pub syntax: bool,
+    /// Write the full token stream (`tokens`).
+    pub tokens: bool,
+    /// When to parse with tree-sitter as well (`ts_nodes`, `ts_errors`).
+    pub tree_sitter: TreeSitter,
+}
+
+/// When the error-tolerant tree-sitter parse runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeSitter {
+    /// Never.
+    Off,
+    /// For files ruff reports syntax errors in (the default).
+    OnErrors,
+    /// For every file.
+    Always,
 }
 
 impl Default for ExtractConfig {
@@ -48,6 +67,9 @@ impl Default for ExtractConfig {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_file_bytes: 8 * 1024 * 1024,
             scopes: true,
+            syntax: true,
+            tokens: false,
+            tree_sitter: TreeSitter::OnErrors,
         }
     }
 }
@@ -61,16 +83,24 @@ pub const MAX_BRACKET_NESTING: usize = 200;
 /// Everything extracted from one file.
 pub struct FileEvidence {
     pub file: FileRow,
-    pub lines: Option<RecordBatch>,
-    pub ast: Option<RecordBatch>,
-    /// `scopes`, `symbols`, `bindings`, `name_refs`.
-    pub scopes: Option<[RecordBatch; 4]>,
+    /// The batches of every per-file table but `files` and `extract_errors`.
+    pub batches: Vec<(Table, RecordBatch)>,
     pub errors: Vec<ErrorRow>,
 }
 
 impl FileEvidence {
-    pub fn ast_rows(&self) -> usize {
-        self.ast.as_ref().map_or(0, |b| b.num_rows())
+    /// Rows of one table.
+    pub fn rows(&self, table: Table) -> usize {
+        self.batches
+            .iter()
+            .filter(|(t, _)| *t == table)
+            .map(|(_, b)| b.num_rows())
+            .sum()
+    }
+
+    /// The batch of one table, if the file has one.
+    pub fn batch(&self, table: Table) -> Option<&RecordBatch> {
+        self.batches.iter().find(|(t, _)| *t == table).map(|(_, b)| b)
     }
 }
 
@@ -189,9 +219,7 @@ pub fn extract_file(
             ));
             return Ok(FileEvidence {
                 file: row,
-                lines: None,
-                ast: None,
-                scopes: None,
+                batches: Vec::new(),
                 errors,
             });
         }
@@ -207,9 +235,7 @@ pub fn extract_file(
         errors.push(error_row(&row, "read", "too_large", msg, None, None));
         return Ok(FileEvidence {
             file: row,
-            lines: None,
-            ast: None,
-            scopes: None,
+            batches: Vec::new(),
             errors,
         });
     }
@@ -223,9 +249,7 @@ pub fn extract_file(
             errors.push(error_row(&row, "decode", e.kind, e.message, span, None));
             return Ok(FileEvidence {
                 file: row,
-                lines: None,
-                ast: None,
-                scopes: None,
+                batches: Vec::new(),
                 errors,
             });
         }
@@ -253,9 +277,7 @@ pub fn extract_file(
         ));
         return Ok(FileEvidence {
             file: row,
-            lines: Some(lines),
-            ast: None,
-            scopes: None,
+            batches: vec![(Table::FileLines, lines)],
             errors,
         });
     }
@@ -265,16 +287,15 @@ pub fn extract_file(
     // threads have a large (virtual, lazily committed) stack; any other caller gets a segment of
     // its own for this file.
     let mut work = || parse_and_walk(&row, text, base, &index, config, &mut errors);
-    let (ast, scopes) = if stacker::remaining_stack().is_some_and(|r| r >= TREE_STACK / 2) {
+    let mut batches = if stacker::remaining_stack().is_some_and(|r| r >= TREE_STACK / 2) {
         work()
     } else {
         stacker::grow(TREE_STACK, work)
     }?;
+    batches.insert(0, (Table::FileLines, lines));
     Ok(FileEvidence {
         file: row,
-        lines: Some(lines),
-        ast: Some(ast),
-        scopes,
+        batches,
         errors,
     })
 }
@@ -289,7 +310,7 @@ fn parse_and_walk(
     index: &LineIndex,
     config: &ExtractConfig,
     errors: &mut Vec<ErrorRow>,
-) -> Result<(RecordBatch, Option<[RecordBatch; 4]>), ArrowError> {
+) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
     let file_id = row.file_id;
     let options = ParseOptions::from(Mode::Module).with_target_version(TARGET_PYTHON);
     let parsed = ruff_python_parser::parse_unchecked(text, options);
@@ -318,29 +339,49 @@ fn parse_and_walk(
         ));
     }
     let mut ast_rows = tables::AstRows::default();
-    let mut scope_batches = None;
+    let mut batches = Vec::new();
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
             let mut emitter =
                 ast::AstEmitter::new(file_id, base, index, parsed.tokens(), &mut ast_rows);
             emitter.module(module, text.len() as u32);
-            if config.scopes {
-                let module_id = emitter
-                    .ids
-                    .get(&ast::node_key(module))
-                    .copied()
-                    .unwrap_or(0);
-                let tree = scopes::analyze(
-                    module,
-                    module_id,
-                    text.len() as u32,
-                    &emitter.ids,
-                    index,
-                    base,
-                );
-                scope_batches = Some(tables::scope_batches(file_id, base, &tree)?);
+            let too_deep = emitter.too_deep;
+            let ids = emitter.ids;
+            let module_id = ids.get(&ast::node_key(module)).copied().unwrap_or(0);
+            // The syntax tables take qualnames and scope ids from the analysis, so it runs for
+            // either layer.
+            let tree = (config.scopes || config.syntax).then(|| {
+                scopes::analyze(module, module_id, text.len() as u32, &ids, index, base)
+            });
+            if let (true, Some(tree)) = (config.scopes, &tree) {
+                let [a, b, c, d] = tables::scope_batches(file_id, base, tree)?;
+                batches.extend([
+                    (Table::Scopes, a),
+                    (Table::Symbols, b),
+                    (Table::Bindings, c),
+                    (Table::NameRefs, d),
+                ]);
             }
-            emitter.too_deep
+            if config.syntax {
+                let input = syntax::SyntaxInput {
+                    file_id,
+                    base,
+                    text,
+                    ids: &ids,
+                    scopes: tree.as_ref().map(|t| (t, tables::scope_ids(file_id, t))),
+                    package: syntax::package_of(row.module.as_deref(), row.is_package),
+                };
+                let mut rows = syntax::collect(&input, module, module_id);
+                syntax::comments(&mut rows, text, base, parsed.tokens(), ast_rows.spans());
+                batches.extend(rows.batches(file_id)?);
+            }
+            if config.tokens {
+                batches.push((
+                    Table::Tokens,
+                    syntax::tokens_batch(file_id, base, text, parsed.tokens())?,
+                ));
+            }
+            too_deep
         }
         ruff_python_ast::Mod::Expression(_) => None,
     };
@@ -358,9 +399,9 @@ fn parse_and_walk(
             Some(index),
         ));
     }
-    let ast = ast_rows.finish()?;
+    batches.insert(0, (Table::AstNodes, ast_rows.finish()?));
     drop(parsed);
-    Ok((ast, scope_batches))
+    Ok(batches)
 }
 
 /// Where extracted batches go. Called from one thread at a time, in file order; a call may
@@ -520,17 +561,8 @@ fn emit(
         Table::Files,
         tables::files_batch(std::slice::from_ref(&ev.file))?,
     )?;
-    if let Some(b) = ev.lines {
-        send(Table::FileLines, b)?;
-    }
-    if let Some(b) = ev.ast {
-        send(Table::AstNodes, b)?;
-    }
-    if let Some([scopes, symbols, bindings, refs]) = ev.scopes {
-        send(Table::Scopes, scopes)?;
-        send(Table::Symbols, symbols)?;
-        send(Table::Bindings, bindings)?;
-        send(Table::NameRefs, refs)?;
+    for (table, b) in ev.batches {
+        send(table, b)?;
     }
     send(Table::ExtractErrors, tables::errors_batch(&ev.errors)?)?;
     Ok(())

@@ -200,6 +200,9 @@ pub struct ScopeTree {
     pub scopes: Vec<Scope>,
     pub bindings: Vec<Binding>,
     pub refs: Vec<NameRef>,
+    /// Scope of a node, keyed by [`node_key`]: for a def, class or lambda the scope of its body;
+    /// for a call or an import statement the scope it is evaluated in.
+    pub node_scopes: HashMap<usize, usize>,
 }
 
 /// CPython's `_Py_Mangle`: `__x` inside class `C` is `_C__x`.
@@ -485,11 +488,13 @@ impl<'a> Builder<'a> {
                 self.opt_expr(a.msg.as_deref());
             }
             Stmt::Import(i) => {
+                self.tree.node_scopes.insert(node_key(i), self.cur());
                 for a in &i.names {
                     self.alias(a);
                 }
             }
             Stmt::ImportFrom(i) => {
+                self.tree.node_scopes.insert(node_key(i), self.cur());
                 for a in &i.names {
                     self.alias(a);
                 }
@@ -635,7 +640,8 @@ impl<'a> Builder<'a> {
             }
         }
         let line = self.lineno(f.name.range);
-        self.enter(ScopeKind::Function, f.name.as_str(), id, f.range, line);
+        let body = self.enter(ScopeKind::Function, f.name.as_str(), id, f.range, line);
+        self.tree.node_scopes.insert(node_key(f), body);
         if f.is_async {
             let s = self.cur();
             self.tree.scopes[s].is_coroutine = true;
@@ -677,7 +683,8 @@ impl<'a> Builder<'a> {
             }
         }
         let line = self.lineno(c.name.range);
-        self.enter(ScopeKind::Class, c.name.as_str(), id, c.range, line);
+        let body = self.enter(ScopeKind::Class, c.name.as_str(), id, c.range, line);
+        self.tree.node_scopes.insert(node_key(c), body);
         let saved = self.private.replace(c.name.as_str().to_string());
         self.body(&c.body);
         self.private = saved;
@@ -873,7 +880,8 @@ impl<'a> Builder<'a> {
                 }
                 let line = self.lineno(l.range);
                 let id = self.id(l);
-                self.enter(ScopeKind::Lambda, "lambda", id, l.range, line);
+                let body = self.enter(ScopeKind::Lambda, "lambda", id, l.range, line);
+                self.tree.node_scopes.insert(node_key(l), body);
                 if let Some(p) = &l.parameters {
                     self.params(p);
                 }
@@ -943,6 +951,7 @@ impl<'a> Builder<'a> {
                 self.exprs(&c.comparators);
             }
             Expr::Call(c) => {
+                self.tree.node_scopes.insert(node_key(c), self.cur());
                 self.expr(&c.func);
                 let sole = c.arguments.len() == 1 && c.arguments.keywords.is_empty();
                 for item in c.arguments.iter_source_order() {

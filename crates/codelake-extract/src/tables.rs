@@ -22,10 +22,22 @@ pub enum Table {
     Symbols,
     Bindings,
     NameRefs,
+    Defs,
+    Params,
+    Calls,
+    CallArgs,
+    Imports,
+    Decorators,
+    Docstrings,
+    Annotations,
+    Comments,
+    Tokens,
+    TsNodes,
+    TsErrors,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 20] = [
         Table::Files,
         Table::FileLines,
         Table::AstNodes,
@@ -34,6 +46,18 @@ impl Table {
         Table::Symbols,
         Table::Bindings,
         Table::NameRefs,
+        Table::Defs,
+        Table::Params,
+        Table::Calls,
+        Table::CallArgs,
+        Table::Imports,
+        Table::Decorators,
+        Table::Docstrings,
+        Table::Annotations,
+        Table::Comments,
+        Table::Tokens,
+        Table::TsNodes,
+        Table::TsErrors,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +70,18 @@ impl Table {
             Table::Symbols => "symbols",
             Table::Bindings => "bindings",
             Table::NameRefs => "name_refs",
+            Table::Defs => "defs",
+            Table::Params => "params",
+            Table::Calls => "calls",
+            Table::CallArgs => "call_args",
+            Table::Imports => "imports",
+            Table::Decorators => "decorators",
+            Table::Docstrings => "docstrings",
+            Table::Annotations => "annotations",
+            Table::Comments => "comments",
+            Table::Tokens => "tokens",
+            Table::TsNodes => "ts_nodes",
+            Table::TsErrors => "ts_errors",
         }
     }
 
@@ -58,7 +94,7 @@ impl Table {
     }
 }
 
-fn batch(table: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn batch(table: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(table.spec().schema.clone(), columns)
 }
 
@@ -216,6 +252,16 @@ impl AstRows {
         self.node_id.is_empty()
     }
 
+    /// The id of the row at `i` (rows are in pre-order: `i` is the node's ordinal).
+    pub fn node_id_at(&self, i: usize) -> Option<i64> {
+        self.node_id.get(i).copied()
+    }
+
+    /// `(node_id, bstart, bend)` of every row so far, in pre-order.
+    pub fn spans(&self) -> (&[i64], &[i64], &[i64]) {
+        (&self.node_id, &self.bstart, &self.bend)
+    }
+
     pub fn push(&mut self, r: AstRow<'_>) {
         self.node_id.push(r.node_id);
         self.file_id.push(r.file_id);
@@ -276,20 +322,24 @@ impl AstRows {
     }
 }
 
+/// The stable id of every scope of a tree, by index.
+pub fn scope_ids(file_id: i64, tree: &crate::scopes::ScopeTree) -> Vec<i64> {
+    tree.scopes
+        .iter()
+        .enumerate()
+        .map(|(i, sc)| crate::scopes::scope_id(file_id, sc, i))
+        .collect()
+}
+
 /// The `scopes`, `symbols`, `bindings` and `name_refs` rows of one file.
 pub fn scope_batches(
     file_id: i64,
     base: u32,
     tree: &crate::scopes::ScopeTree,
 ) -> Result<[RecordBatch; 4], ArrowError> {
-    use crate::scopes::{ScopeKind, scope_id};
+    use crate::scopes::ScopeKind;
     use codelake_schema::ids::StableId;
-    let ids: Vec<i64> = tree
-        .scopes
-        .iter()
-        .enumerate()
-        .map(|(i, sc)| scope_id(file_id, sc, i))
-        .collect();
+    let ids = scope_ids(file_id, tree);
     let off = |v: ruff_text_size::TextSize| (base + v.to_u32()) as i64;
     let sc = &tree.scopes;
     let scopes = batch(

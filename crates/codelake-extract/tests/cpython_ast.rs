@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
-use codelake_extract::{ExtractConfig, ScannedFile, extract_file, pyrepr};
+use codelake_extract::{ExtractConfig, ScannedFile, Table, extract_file, pyrepr};
 
 /// (kind, lineno, col, end_lineno, end_col, value)
 type Key = (String, i64, i64, i64, i64, Option<String>);
@@ -113,7 +113,7 @@ fn cpython_kinds() -> &'static [&'static str] {
 fn codelake_keys(file: &ScannedFile) -> (Vec<Key>, usize) {
     let ev = extract_file(file, &ExtractConfig::default()).expect("extract");
     let errors = ev.errors.len();
-    let Some(batch) = ev.ast else {
+    let Some(batch) = ev.batch(Table::AstNodes).cloned() else {
         return (Vec::new(), errors);
     };
     let ids = batch

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
-use codelake_extract::{ExtractConfig, ScannedFile, extract_file};
+use codelake_extract::{ExtractConfig, ScannedFile, Table, extract_file};
 
 const PREDICATES: [&str; 13] = [
     "is_referenced",
@@ -253,7 +253,12 @@ fn extract(path: &std::path::Path, rel: &str) -> (Option<[RecordBatch; 4]>, usiz
         is_stub: false,
     };
     let ev = extract_file(&file, &ExtractConfig::default()).expect("extract");
-    (ev.scopes, ev.errors.len())
+    let get = |t| ev.batch(t).cloned();
+    let scopes = get(Table::Scopes)
+        .zip(get(Table::Symbols))
+        .zip(get(Table::Bindings).zip(get(Table::NameRefs)))
+        .map(|((a, b), (c, d))| [a, b, c, d]);
+    (scopes, ev.errors.len())
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::Command;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
-use codelake_extract::{ExtractConfig, ScannedFile, extract_file};
+use codelake_extract::{ExtractConfig, ScannedFile, Table, extract_file};
 
 struct Node {
     kind: String,
@@ -30,7 +30,7 @@ fn extract(bytes: &[u8]) -> (Vec<Node>, RecordBatch, codelake_extract::FileEvide
         is_stub: false,
     };
     let ev = extract_file(&f, &ExtractConfig::default()).unwrap();
-    let b = ev.ast.clone().expect("ast rows");
+    let b = ev.batch(Table::AstNodes).cloned().expect("ast rows");
     let kinds = b.column_by_name("kind").unwrap().as_string::<i32>();
     let names = b.column_by_name("name").unwrap().as_string::<i32>();
     let bs = b
@@ -62,7 +62,7 @@ fn extract(bytes: &[u8]) -> (Vec<Node>, RecordBatch, codelake_extract::FileEvide
             name: (!names.is_null(i)).then(|| names.value(i).to_string()),
         })
         .collect();
-    (nodes, ev.lines.clone().unwrap(), ev)
+    (nodes, ev.batch(Table::FileLines).cloned().unwrap(), ev)
 }
 
 /// CPython's (lineno, col, end_lineno, end_col) of every Name in the source, in order.
@@ -212,7 +212,7 @@ fn bad_files_become_error_rows() {
         let ev = extract_file(&f, &ExtractConfig::default()).unwrap();
         (0, 0, ev)
     };
-    assert!(ev.ast.is_none());
+    assert!(ev.batch(Table::AstNodes).is_none());
     assert_eq!(ev.errors[0].kind, "binary");
 
     let d = tempfile::tempdir().unwrap();
@@ -254,5 +254,5 @@ fn bad_files_become_error_rows() {
             .iter()
             .any(|e| e.kind == "too_deep" && e.stage == "ast")
     );
-    assert!(ev.ast_rows() > 1000);
+    assert!(ev.rows(Table::AstNodes) > 1000);
 }

@@ -10,6 +10,9 @@ use std::sync::{Arc, LazyLock};
 
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
+mod syntax;
+pub use syntax::list_item;
+
 /// The metadata key under which a field's description is kept.
 pub const DESCRIPTION_KEY: &str = "description";
 
@@ -508,6 +511,18 @@ static REGISTRY: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         symbols(),
         bindings(),
         name_refs(),
+        syntax::defs(),
+        syntax::params(),
+        syntax::calls(),
+        syntax::call_args(),
+        syntax::imports(),
+        syntax::decorators(),
+        syntax::docstrings(),
+        syntax::annotations(),
+        syntax::comments(),
+        syntax::tokens(),
+        syntax::ts_nodes(),
+        syntax::ts_errors(),
     ]
 });
 

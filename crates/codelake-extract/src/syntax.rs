@@ -1,0 +1,1086 @@
+//! Syntax evidence from ruff's tree: definitions, parameters, calls and their arguments,
+//! imports, decorators, docstrings, annotations, comments and (optionally) the token stream.
+//!
+//! One walk in source order over the tree the AST pass already emitted: node ids come from the
+//! emitter's id map (every statement and expression is in it), scope ids from the scope
+//! analysis when it ran. Rows borrow their text from the source; spans are byte offsets into the
+//! file (`base` added for a BOM).
+
+use std::sync::Arc;
+
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{ArrowError, DataType};
+use codelake_schema::ids::StableId;
+use codelake_schema::spec::list_item;
+use ruff_python_ast::token::{TokenKind, Tokens};
+use ruff_python_ast::visitor::source_order::{self, SourceOrderVisitor};
+use ruff_python_ast::{self as ast, ArgOrKeyword, Expr, Parameters, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::FxHashMap;
+
+use crate::ast::node_key;
+use crate::scopes::ScopeTree;
+use crate::tables::{Table, batch};
+
+/// The parser a row came from.
+pub const RUFF: &str = "ruff";
+pub const TREE_SITTER: &str = "tree-sitter";
+
+#[derive(Debug, Clone)]
+pub struct DefRow<'a> {
+    pub def_id: i64,
+    pub node_id: Option<i64>,
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub qualname: Option<String>,
+    pub scope_id: Option<i64>,
+    pub parent_def_id: Option<i64>,
+    pub span: (i64, i64),
+    pub name_span: Option<(i64, i64)>,
+    pub is_async: bool,
+    pub decorator_count: i32,
+    pub docstring: Option<&'a str>,
+    pub returns_annotation: Option<&'a str>,
+    pub bases: Option<Vec<&'a str>>,
+    pub keywords: Option<Vec<&'a str>>,
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamRow<'a> {
+    pub def_id: i64,
+    pub node_id: Option<i64>,
+    pub name: &'a str,
+    pub position: i32,
+    pub kind: &'static str,
+    pub annotation: Option<&'a str>,
+    pub default: Option<&'a str>,
+    pub span: (i64, i64),
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallRow<'a> {
+    pub call_id: i64,
+    pub node_id: Option<i64>,
+    pub callee_text: &'a str,
+    pub callee_shape: &'static str,
+    pub callee_dotted: Option<String>,
+    pub callee_name: Option<&'a str>,
+    pub arg_count: i32,
+    pub has_star_args: bool,
+    pub has_kwargs: bool,
+    pub enclosing_def_id: Option<i64>,
+    pub scope_id: Option<i64>,
+    pub span: (i64, i64),
+    pub callee_span: (i64, i64),
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallArgRow<'a> {
+    pub call_id: i64,
+    pub node_id: Option<i64>,
+    pub position: i32,
+    pub keyword: Option<&'a str>,
+    pub star: Option<&'static str>,
+    pub text: &'a str,
+    pub span: (i64, i64),
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportRow<'a> {
+    pub import_id: i64,
+    pub node_id: Option<i64>,
+    pub stmt_node_id: Option<i64>,
+    pub kind: &'static str,
+    pub module: Option<&'a str>,
+    pub level: i32,
+    pub name: Option<&'a str>,
+    pub asname: Option<&'a str>,
+    pub bound_name: Option<&'a str>,
+    pub is_star: bool,
+    pub absolute_module: Option<String>,
+    pub scope_id: Option<i64>,
+    pub span: (i64, i64),
+    pub alias_span: (i64, i64),
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct DecoratorRow<'a> {
+    pub def_id: i64,
+    pub node_id: Option<i64>,
+    pub position: i32,
+    pub text: &'a str,
+    pub dotted: Option<String>,
+    pub span: (i64, i64),
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocstringRow<'a> {
+    pub owner_kind: &'static str,
+    pub def_id: Option<i64>,
+    pub owner_node_id: Option<i64>,
+    pub node_id: Option<i64>,
+    pub text: &'a str,
+    pub span: (i64, i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct AnnotationRow<'a> {
+    pub node_id: Option<i64>,
+    pub role: &'static str,
+    pub def_id: Option<i64>,
+    pub owner_node_id: Option<i64>,
+    pub target: Option<&'a str>,
+    pub text: &'a str,
+    pub span: (i64, i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct CommentRow<'a> {
+    pub text: &'a str,
+    pub span: (i64, i64),
+    pub owner_node_id: Option<i64>,
+    pub standalone: bool,
+    pub directive: Option<&'static str>,
+}
+
+/// The syntax-evidence rows of one file.
+#[derive(Debug, Default)]
+pub struct SyntaxRows<'a> {
+    pub defs: Vec<DefRow<'a>>,
+    pub params: Vec<ParamRow<'a>>,
+    pub calls: Vec<CallRow<'a>>,
+    pub call_args: Vec<CallArgRow<'a>>,
+    pub imports: Vec<ImportRow<'a>>,
+    pub decorators: Vec<DecoratorRow<'a>>,
+    pub docstrings: Vec<DocstringRow<'a>>,
+    pub annotations: Vec<AnnotationRow<'a>>,
+    pub comments: Vec<CommentRow<'a>>,
+    /// `(start, node_id)` of every statement, in source order (for comment owners).
+    stmt_starts: Vec<(u32, i64)>,
+}
+
+/// Stable id of a located row: its table, file, kind and span (and a position for rows that
+/// share a span, like the aliases of one statement).
+pub fn row_id(table: &str, file_id: i64, kind: &str, span: (i64, i64), position: i64) -> i64 {
+    StableId::new(table)
+        .int(file_id)
+        .str(kind)
+        .int(span.0)
+        .int(span.1)
+        .int(position)
+        .finish()
+}
+
+/// The package a module's relative imports are relative to.
+pub fn package_of(module: Option<&str>, is_package: bool) -> Option<&str> {
+    let m = module?;
+    if is_package {
+        Some(m)
+    } else {
+        Some(m.rsplit_once('.').map_or("", |(p, _)| p))
+    }
+}
+
+/// The absolute module of `from <level dots><module> import ...` inside `package`: `None` when
+/// the dots climb above the top-level package (Python's "attempted relative import beyond
+/// top-level package") or the file is not importable.
+pub fn absolute_module(package: Option<&str>, level: u32, module: Option<&str>) -> Option<String> {
+    if level == 0 {
+        return module.map(str::to_string);
+    }
+    let package = package?;
+    if package.is_empty() {
+        return None;
+    }
+    let mut base = package;
+    for _ in 1..level {
+        base = base.rsplit_once('.')?.0;
+    }
+    Some(match module {
+        Some(m) if !m.is_empty() => format!("{base}.{m}"),
+        _ => base.to_string(),
+    })
+}
+
+/// `a.b.c` for an expression that is a pure chain of names.
+pub fn dotted(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => {
+            let mut s = dotted(&a.value)?;
+            s.push('.');
+            s.push_str(a.attr.as_str());
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+/// The tool directive a comment carries, if any.
+pub fn directive(comment: &str) -> Option<&'static str> {
+    for part in comment.split('#').skip(1) {
+        let p = part.trim_start();
+        let lower = |prefix: &str| {
+            p.get(..prefix.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+        };
+        if lower("type:") {
+            let rest = p["type:".len()..].trim_start();
+            return Some(if rest.starts_with("ignore") {
+                "type: ignore"
+            } else {
+                "type"
+            });
+        }
+        for (prefix, name) in [
+            ("noqa", "noqa"),
+            ("pragma:", "pragma"),
+            ("pylint:", "pylint"),
+            ("mypy:", "mypy"),
+            ("pyright:", "pyright"),
+            ("fmt:", "fmt"),
+            ("isort:", "isort"),
+        ] {
+            if lower(prefix) {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+/// What the walk needs from the rest of the file's extraction.
+pub struct SyntaxInput<'a> {
+    pub file_id: i64,
+    pub base: u32,
+    pub text: &'a str,
+    /// Node ids of the AST pass, by [`node_key`].
+    pub ids: &'a FxHashMap<usize, i64>,
+    /// The scope analysis and the ids of its scopes, when it ran.
+    pub scopes: Option<(&'a ScopeTree, Vec<i64>)>,
+    /// The package relative imports are resolved against (see [`package_of`]).
+    pub package: Option<&'a str>,
+}
+
+struct Walker<'a, 'r> {
+    input: &'r SyntaxInput<'a>,
+    rows: &'r mut SyntaxRows<'a>,
+    defs: Vec<i64>,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn span(&self, r: TextRange) -> (i64, i64) {
+        let b = self.input.base as i64;
+        (b + r.start().to_u32() as i64, b + r.end().to_u32() as i64)
+    }
+
+    fn src(&self, r: TextRange) -> &'a str {
+        let text: &'a str = self.input.text;
+        text.get(r.start().to_usize()..r.end().to_usize())
+            .unwrap_or("")
+    }
+
+    fn id<T>(&self, node: &T) -> Option<i64> {
+        self.input.ids.get(&node_key(node)).copied()
+    }
+
+    fn scope_of<T>(&self, node: &T) -> Option<(i64, &ScopeTree, usize)> {
+        let (tree, ids) = self.input.scopes.as_ref()?;
+        let idx = *tree.node_scopes.get(&node_key(node))?;
+        Some((*ids.get(idx)?, tree, idx))
+    }
+
+    fn def_row(&mut self, mut row: DefRow<'a>, node_key_scope: Option<(i64, String)>) -> i64 {
+        if let Some((scope_id, qualname)) = node_key_scope {
+            row.scope_id = Some(scope_id);
+            row.qualname = Some(qualname);
+        }
+        let id = row.def_id;
+        self.rows.defs.push(row);
+        id
+    }
+
+    fn body_scope<T>(&self, node: &T) -> Option<(i64, String)> {
+        self.scope_of(node)
+            .map(|(id, tree, idx)| (id, tree.scopes[idx].qualname.clone()))
+    }
+
+    fn docstring(&mut self, body: &'a [Stmt], owner_kind: &'static str, def_id: Option<i64>, owner: Option<i64>) -> Option<&'a str> {
+        let Some(Stmt::Expr(e)) = body.first() else {
+            return None;
+        };
+        let Expr::StringLiteral(s) = e.value.as_ref() else {
+            return None;
+        };
+        let text = s.value.to_str();
+        self.rows.docstrings.push(DocstringRow {
+            owner_kind,
+            def_id,
+            owner_node_id: owner,
+            node_id: self.id(e.value.as_ref()),
+            text,
+            span: self.span(s.range),
+        });
+        Some(text)
+    }
+
+    fn params(&mut self, def_id: i64, p: &'a Parameters, annotations: bool) {
+        let mut position = 0;
+        let mut push = |w: &mut Self, prm: &'a ast::Parameter, kind: &'static str, default: Option<&'a Expr>| {
+            let span = w.span(prm.range);
+            let node_id = w.id(prm);
+            w.rows.params.push(ParamRow {
+                def_id,
+                node_id,
+                name: prm.name.as_str(),
+                position,
+                kind,
+                annotation: prm.annotation.as_deref().map(|a| w.src(a.range())),
+                default: default.map(|d| w.src(d.range())),
+                span,
+                source: RUFF,
+            });
+            if annotations && let Some(a) = prm.annotation.as_deref() {
+                w.rows.annotations.push(AnnotationRow {
+                    node_id: w.id(a),
+                    role: "parameter",
+                    def_id: Some(def_id),
+                    owner_node_id: node_id,
+                    target: Some(prm.name.as_str()),
+                    text: w.src(a.range()),
+                    span: w.span(a.range()),
+                });
+            }
+            position += 1;
+        };
+        for pd in &p.posonlyargs {
+            push(self, &pd.parameter, "posonly", pd.default.as_deref());
+        }
+        for pd in &p.args {
+            push(self, &pd.parameter, "positional", pd.default.as_deref());
+        }
+        if let Some(v) = &p.vararg {
+            push(self, v, "vararg", None);
+        }
+        for pd in &p.kwonlyargs {
+            push(self, &pd.parameter, "kwonly", pd.default.as_deref());
+        }
+        if let Some(k) = &p.kwarg {
+            push(self, k, "kwarg", None);
+        }
+    }
+
+    fn decorators(&mut self, def_id: i64, list: &'a [ast::Decorator]) {
+        for (i, d) in list.iter().enumerate() {
+            let e = &d.expression;
+            let dotted = match e {
+                Expr::Call(c) => dotted(&c.func),
+                _ => dotted(e),
+            };
+            self.rows.decorators.push(DecoratorRow {
+                def_id,
+                node_id: self.id(e),
+                position: i as i32,
+                text: self.src(e.range()),
+                dotted,
+                span: self.span(e.range()),
+                source: RUFF,
+            });
+        }
+    }
+
+    fn function_def(&mut self, f: &'a ast::StmtFunctionDef) {
+        let kind = if f.is_async { "AsyncFunctionDef" } else { "FunctionDef" };
+        let span = self.span(f.range);
+        let def_id = row_id("def", self.input.file_id, kind, span, 0);
+        let node_id = self.id(f);
+        let docstring = self.docstring(&f.body, "function", Some(def_id), node_id);
+        let returns = f.returns.as_deref();
+        let row = DefRow {
+            def_id,
+            node_id,
+            kind,
+            name: f.name.as_str(),
+            qualname: None,
+            scope_id: None,
+            parent_def_id: self.defs.last().copied(),
+            span,
+            name_span: Some(self.span(f.name.range)),
+            is_async: f.is_async,
+            decorator_count: f.decorator_list.len() as i32,
+            docstring,
+            returns_annotation: returns.map(|r| self.src(r.range())),
+            bases: None,
+            keywords: None,
+            source: RUFF,
+        };
+        let scope = self.body_scope(f);
+        self.def_row(row, scope);
+        self.decorators(def_id, &f.decorator_list);
+        self.params(def_id, &f.parameters, true);
+        if let Some(r) = returns {
+            self.rows.annotations.push(AnnotationRow {
+                node_id: self.id(r),
+                role: "return",
+                def_id: Some(def_id),
+                owner_node_id: node_id,
+                target: None,
+                text: self.src(r.range()),
+                span: self.span(r.range()),
+            });
+        }
+        // Decorators, type parameters, defaults and annotations are evaluated outside the body.
+        for d in &f.decorator_list {
+            self.visit_decorator(d);
+        }
+        if let Some(tp) = &f.type_params {
+            self.visit_type_params(tp);
+        }
+        self.visit_parameters(&f.parameters);
+        if let Some(r) = returns {
+            self.visit_annotation(r);
+        }
+        self.defs.push(def_id);
+        self.visit_body(&f.body);
+        self.defs.pop();
+    }
+
+    fn class_def(&mut self, c: &'a ast::StmtClassDef) {
+        let span = self.span(c.range());
+        let def_id = row_id("def", self.input.file_id, "ClassDef", span, 0);
+        let node_id = self.id(c);
+        let docstring = self.docstring(&c.body, "class", Some(def_id), node_id);
+        let (bases, keywords) = match &c.arguments {
+            Some(args) => (
+                args.args.iter().map(|b| self.src(b.range())).collect(),
+                args.keywords.iter().map(|k| self.src(k.range)).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let row = DefRow {
+            def_id,
+            node_id,
+            kind: "ClassDef",
+            name: c.name.as_str(),
+            qualname: None,
+            scope_id: None,
+            parent_def_id: self.defs.last().copied(),
+            span,
+            name_span: Some(self.span(c.name.range)),
+            is_async: false,
+            decorator_count: c.decorator_list.len() as i32,
+            docstring,
+            returns_annotation: None,
+            bases: Some(bases),
+            keywords: Some(keywords),
+            source: RUFF,
+        };
+        let scope = self.body_scope(c);
+        self.def_row(row, scope);
+        self.decorators(def_id, &c.decorator_list);
+        for d in &c.decorator_list {
+            self.visit_decorator(d);
+        }
+        if let Some(tp) = &c.type_params {
+            self.visit_type_params(tp);
+        }
+        if let Some(args) = &c.arguments {
+            self.visit_arguments(args);
+        }
+        self.defs.push(def_id);
+        self.visit_body(&c.body);
+        self.defs.pop();
+    }
+
+    fn lambda(&mut self, l: &'a ast::ExprLambda) {
+        let span = self.span(l.range);
+        let def_id = row_id("def", self.input.file_id, "Lambda", span, 0);
+        let row = DefRow {
+            def_id,
+            node_id: self.id(l),
+            kind: "Lambda",
+            name: "<lambda>",
+            qualname: None,
+            scope_id: None,
+            parent_def_id: self.defs.last().copied(),
+            span,
+            name_span: None,
+            is_async: false,
+            decorator_count: 0,
+            docstring: None,
+            returns_annotation: None,
+            bases: None,
+            keywords: None,
+            source: RUFF,
+        };
+        let scope = self.body_scope(l);
+        self.def_row(row, scope);
+        if let Some(p) = &l.parameters {
+            self.params(def_id, p, false);
+            self.visit_parameters(p);
+        }
+        self.defs.push(def_id);
+        self.visit_expr(&l.body);
+        self.defs.pop();
+    }
+
+    fn call(&mut self, c: &'a ast::ExprCall) {
+        let span = self.span(c.range());
+        let call_id = row_id("call", self.input.file_id, "", span, 0);
+        let func = c.func.as_ref();
+        let (shape, name) = match func {
+            Expr::Name(n) => ("name", Some(n.id.as_str())),
+            Expr::Attribute(a) => ("attribute", Some(a.attr.as_str())),
+            Expr::Subscript(_) => ("subscript", None),
+            Expr::Call(_) => ("call", None),
+            _ => ("other", None),
+        };
+        let mut has_star_args = false;
+        let mut has_kwargs = false;
+        for (i, item) in c.arguments.iter_source_order().enumerate() {
+            let (node_id, keyword, star, value, range) = match item {
+                ArgOrKeyword::Arg(e) => match e {
+                    Expr::Starred(s) => {
+                        has_star_args = true;
+                        (self.id(e), None, Some("*"), s.value.range(), e.range())
+                    }
+                    _ => (self.id(e), None, None, e.range(), e.range()),
+                },
+                ArgOrKeyword::Keyword(k) => {
+                    let star = if k.arg.is_none() {
+                        has_kwargs = true;
+                        Some("**")
+                    } else {
+                        None
+                    };
+                    (
+                        self.id(&k.value),
+                        k.arg.as_ref().map(|a| a.as_str()),
+                        star,
+                        k.value.range(),
+                        k.range,
+                    )
+                }
+            };
+            self.rows.call_args.push(CallArgRow {
+                call_id,
+                node_id,
+                position: i as i32,
+                keyword,
+                star,
+                text: self.src(value),
+                span: self.span(range),
+                source: RUFF,
+            });
+        }
+        let scope_id = self.scope_of(c).map(|(id, _, _)| id);
+        self.rows.calls.push(CallRow {
+            call_id,
+            node_id: self.id(c),
+            callee_text: self.src(func.range()),
+            callee_shape: shape,
+            callee_dotted: dotted(func),
+            callee_name: name,
+            arg_count: c.arguments.len() as i32,
+            has_star_args,
+            has_kwargs,
+            enclosing_def_id: self.defs.last().copied(),
+            scope_id,
+            span,
+            callee_span: self.span(func.range()),
+            source: RUFF,
+        });
+    }
+
+    fn imports<T: Ranged>(
+        &mut self,
+        stmt: &'a T,
+        kind: &'static str,
+        module: Option<&'a str>,
+        level: u32,
+        names: &'a [ast::Alias],
+    ) {
+        let span = self.span(stmt.range());
+        let stmt_node_id = self.id(stmt);
+        let scope_id = self.scope_of(stmt).map(|(id, _, _)| id);
+        let absolute = if kind == "from" {
+            absolute_module(self.input.package, level, module)
+        } else {
+            None
+        };
+        for (i, a) in names.iter().enumerate() {
+            let name = a.name.as_str();
+            let asname = a.asname.as_ref().map(|n| n.as_str());
+            let is_star = kind == "from" && name == "*";
+            let (module, name, bound, absolute_module) = if kind == "import" {
+                let first = name.split('.').next().unwrap_or(name);
+                (Some(name), None, Some(asname.unwrap_or(first)), Some(name.to_string()))
+            } else {
+                let bound = if is_star { None } else { Some(asname.unwrap_or(name)) };
+                (module, Some(name), bound, absolute.clone())
+            };
+            self.rows.imports.push(ImportRow {
+                import_id: row_id("import", self.input.file_id, kind, span, i as i64),
+                node_id: self.id(a),
+                stmt_node_id,
+                kind,
+                module,
+                level: level as i32,
+                name,
+                asname,
+                bound_name: bound,
+                is_star,
+                absolute_module,
+                scope_id,
+                span,
+                alias_span: self.span(a.range),
+                source: RUFF,
+            });
+        }
+    }
+}
+
+impl<'a> SourceOrderVisitor<'a> for Walker<'a, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Some(id) = self.id(stmt) {
+            self.rows
+                .stmt_starts
+                .push((self.input.base + stmt.range().start().to_u32(), id));
+        }
+        match stmt {
+            Stmt::FunctionDef(f) => self.function_def(f),
+            Stmt::ClassDef(c) => self.class_def(c),
+            Stmt::Import(i) => {
+                self.imports(i, "import", None, 0, &i.names);
+                source_order::walk_stmt(self, stmt);
+            }
+            Stmt::ImportFrom(i) => {
+                let module = i.module.as_ref().map(|m| m.as_str());
+                self.imports(i, "from", module, i.level, &i.names);
+                source_order::walk_stmt(self, stmt);
+            }
+            Stmt::AnnAssign(a) => {
+                let ann = a.annotation.as_ref();
+                self.rows.annotations.push(AnnotationRow {
+                    node_id: self.id(ann),
+                    role: "variable",
+                    def_id: None,
+                    owner_node_id: self.id(a),
+                    target: Some(self.src(a.target.range())),
+                    text: self.src(ann.range()),
+                    span: self.span(ann.range()),
+                });
+                source_order::walk_stmt(self, stmt);
+            }
+            _ => source_order::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(l) => self.lambda(l),
+            Expr::Call(c) => {
+                self.call(c);
+                source_order::walk_expr(self, expr);
+            }
+            _ => source_order::walk_expr(self, expr),
+        }
+    }
+}
+
+/// Walks a module and collects its syntax evidence (comments come from [`comments`]).
+pub fn collect<'a>(input: &SyntaxInput<'a>, module: &'a ast::ModModule, module_node_id: i64) -> SyntaxRows<'a> {
+    let mut rows = SyntaxRows::default();
+    let mut w = Walker {
+        input,
+        rows: &mut rows,
+        defs: Vec::new(),
+    };
+    w.docstring(&module.body, "module", None, Some(module_node_id));
+    w.visit_body(&module.body);
+    rows
+}
+
+/// Comments from the token stream, each with its owner: the innermost AST node containing it,
+/// or for a comment on a line of its own the next statement. `nodes` are the AST rows'
+/// `(node_id, bstart, bend)` in pre-order.
+pub fn comments<'a>(
+    rows: &mut SyntaxRows<'a>,
+    text: &'a str,
+    base: u32,
+    tokens: &Tokens,
+    nodes: (&[i64], &[i64], &[i64]),
+) {
+    let mut found: Vec<(u32, u32)> = tokens
+        .iter()
+        .filter(|t| t.kind() == TokenKind::Comment)
+        .map(|t| (t.start().to_u32(), t.end().to_u32()))
+        .collect();
+    if found.is_empty() {
+        return;
+    }
+    found.sort_unstable();
+    let (ids, starts, ends) = nodes;
+    // Sweep the nodes by start (ancestors first) with a stack of the open ones; spans nest, so
+    // the top of the stack is the innermost node containing a point.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_unstable_by_key(|&i| (starts[i], std::cmp::Reverse(ends[i]), i));
+    let mut stack: Vec<usize> = Vec::new();
+    let mut owners = vec![None; found.len()];
+    let mut next = 0;
+    let resolve = |stack: &mut Vec<usize>, upto: i64, owners: &mut Vec<Option<i64>>, next: &mut usize| {
+        while *next < found.len() && ((base + found[*next].0) as i64) < upto {
+            let at = (base + found[*next].0) as i64;
+            while stack.last().is_some_and(|&top| ends[top] <= at) {
+                stack.pop();
+            }
+            owners[*next] = stack.last().map(|&top| ids[top]);
+            *next += 1;
+        }
+    };
+    for &i in &order {
+        resolve(&mut stack, starts[i], &mut owners, &mut next);
+        while stack.last().is_some_and(|&top| ends[top] <= starts[i]) {
+            stack.pop();
+        }
+        stack.push(i);
+    }
+    resolve(&mut stack, i64::MAX, &mut owners, &mut next);
+
+    for (k, &(s, e)) in found.iter().enumerate() {
+        let comment = text.get(s as usize..e as usize).unwrap_or("");
+        let line_start = text[..s as usize]
+            .rfind(['\n', '\r'])
+            .map_or(0, |p| p + 1);
+        let standalone = text[line_start..s as usize]
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\x0c'));
+        let mut owner = owners[k];
+        if standalone {
+            let end = base + e;
+            let at = rows.stmt_starts.partition_point(|&(st, _)| st < end);
+            if let Some(&(_, id)) = rows.stmt_starts.get(at) {
+                owner = Some(id);
+            }
+        }
+        rows.comments.push(CommentRow {
+            text: comment,
+            span: ((base + s) as i64, (base + e) as i64),
+            owner_node_id: owner,
+            standalone,
+            directive: directive(comment),
+        });
+    }
+}
+
+/// The file's token stream with the bytes between tokens as `Whitespace` tokens, so the rows
+/// tile `text` exactly: `(kind, start, end)` in order.
+pub fn token_tiles(text: &str, tokens: &Tokens) -> Vec<(String, u32, u32)> {
+    let mut out = Vec::with_capacity(tokens.len() * 2);
+    let mut at = 0u32;
+    for t in tokens.iter() {
+        let (s, e) = (t.start().to_u32(), t.end().to_u32());
+        if s < at {
+            // Zero-width tokens after a wider one (Dedent at a line start) keep the order.
+            out.push((format!("{:?}", t.kind()), at, at));
+            continue;
+        }
+        if s > at {
+            out.push(("Whitespace".to_string(), at, s));
+        }
+        out.push((format!("{:?}", t.kind()), s, e));
+        at = e;
+    }
+    let len = text.len() as u32;
+    if at < len {
+        out.push(("Whitespace".to_string(), at, len));
+    }
+    out
+}
+
+fn i64s(v: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(v))
+}
+
+fn opt_i64s(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter(v))
+}
+
+fn i32s(v: impl Iterator<Item = i32>) -> ArrayRef {
+    Arc::new(Int32Array::from_iter_values(v))
+}
+
+fn strs<'s>(v: impl Iterator<Item = &'s str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(v))
+}
+
+fn opt_strs<'s>(v: impl Iterator<Item = Option<&'s str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(v))
+}
+
+fn bools(v: impl Iterator<Item = bool>) -> ArrayRef {
+    Arc::new(BooleanArray::from_iter(v.map(Some)))
+}
+
+fn str_lists<'s>(v: impl Iterator<Item = Option<&'s Vec<&'s str>>>) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new()).with_field(list_item(DataType::Utf8));
+    for item in v {
+        match item {
+            Some(list) => {
+                for s in list {
+                    b.values().append_value(s);
+                }
+                b.append(true);
+            }
+            None => b.append(false),
+        }
+    }
+    Arc::new(b.finish())
+}
+
+impl SyntaxRows<'_> {
+    /// The record batches of the syntax tables, in the order of [`Table::SYNTAX`].
+    pub fn batches(&self, file_id: i64) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
+        let f = |n: usize| i64s(std::iter::repeat_n(file_id, n));
+        let d = &self.defs;
+        let defs = batch(
+            Table::Defs,
+            vec![
+                i64s(d.iter().map(|r| r.def_id)),
+                f(d.len()),
+                opt_i64s(d.iter().map(|r| r.node_id)),
+                strs(d.iter().map(|r| r.kind)),
+                strs(d.iter().map(|r| r.name)),
+                opt_strs(d.iter().map(|r| r.qualname.as_deref())),
+                opt_i64s(d.iter().map(|r| r.scope_id)),
+                opt_i64s(d.iter().map(|r| r.parent_def_id)),
+                i64s(d.iter().map(|r| r.span.0)),
+                i64s(d.iter().map(|r| r.span.1)),
+                opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.0))),
+                opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.1))),
+                bools(d.iter().map(|r| r.is_async)),
+                i32s(d.iter().map(|r| r.decorator_count)),
+                opt_strs(d.iter().map(|r| r.docstring)),
+                opt_strs(d.iter().map(|r| r.returns_annotation)),
+                str_lists(d.iter().map(|r| r.bases.as_ref())),
+                str_lists(d.iter().map(|r| r.keywords.as_ref())),
+                strs(d.iter().map(|r| r.source)),
+            ],
+        )?;
+        let p = &self.params;
+        let params = batch(
+            Table::Params,
+            vec![
+                i64s(p.iter().map(|r| row_id("param", r.def_id, r.kind, r.span, r.position as i64))),
+                f(p.len()),
+                i64s(p.iter().map(|r| r.def_id)),
+                opt_i64s(p.iter().map(|r| r.node_id)),
+                strs(p.iter().map(|r| r.name)),
+                i32s(p.iter().map(|r| r.position)),
+                strs(p.iter().map(|r| r.kind)),
+                opt_strs(p.iter().map(|r| r.annotation)),
+                opt_strs(p.iter().map(|r| r.default)),
+                i64s(p.iter().map(|r| r.span.0)),
+                i64s(p.iter().map(|r| r.span.1)),
+                strs(p.iter().map(|r| r.source)),
+            ],
+        )?;
+        let c = &self.calls;
+        let calls = batch(
+            Table::Calls,
+            vec![
+                i64s(c.iter().map(|r| r.call_id)),
+                f(c.len()),
+                opt_i64s(c.iter().map(|r| r.node_id)),
+                strs(c.iter().map(|r| r.callee_text)),
+                strs(c.iter().map(|r| r.callee_shape)),
+                opt_strs(c.iter().map(|r| r.callee_dotted.as_deref())),
+                opt_strs(c.iter().map(|r| r.callee_name)),
+                i32s(c.iter().map(|r| r.arg_count)),
+                bools(c.iter().map(|r| r.has_star_args)),
+                bools(c.iter().map(|r| r.has_kwargs)),
+                opt_i64s(c.iter().map(|r| r.enclosing_def_id)),
+                opt_i64s(c.iter().map(|r| r.scope_id)),
+                i64s(c.iter().map(|r| r.span.0)),
+                i64s(c.iter().map(|r| r.span.1)),
+                i64s(c.iter().map(|r| r.callee_span.0)),
+                i64s(c.iter().map(|r| r.callee_span.1)),
+                strs(c.iter().map(|r| r.source)),
+            ],
+        )?;
+        let a = &self.call_args;
+        let call_args = batch(
+            Table::CallArgs,
+            vec![
+                i64s(a.iter().map(|r| row_id("call_arg", r.call_id, "", r.span, r.position as i64))),
+                i64s(a.iter().map(|r| r.call_id)),
+                f(a.len()),
+                opt_i64s(a.iter().map(|r| r.node_id)),
+                i32s(a.iter().map(|r| r.position)),
+                opt_strs(a.iter().map(|r| r.keyword)),
+                opt_strs(a.iter().map(|r| r.star)),
+                strs(a.iter().map(|r| r.text)),
+                i64s(a.iter().map(|r| r.span.0)),
+                i64s(a.iter().map(|r| r.span.1)),
+                strs(a.iter().map(|r| r.source)),
+            ],
+        )?;
+        let m = &self.imports;
+        let imports = batch(
+            Table::Imports,
+            vec![
+                i64s(m.iter().map(|r| r.import_id)),
+                f(m.len()),
+                opt_i64s(m.iter().map(|r| r.node_id)),
+                opt_i64s(m.iter().map(|r| r.stmt_node_id)),
+                strs(m.iter().map(|r| r.kind)),
+                opt_strs(m.iter().map(|r| r.module)),
+                i32s(m.iter().map(|r| r.level)),
+                opt_strs(m.iter().map(|r| r.name)),
+                opt_strs(m.iter().map(|r| r.asname)),
+                opt_strs(m.iter().map(|r| r.bound_name)),
+                bools(m.iter().map(|r| r.is_star)),
+                opt_strs(m.iter().map(|r| r.absolute_module.as_deref())),
+                opt_i64s(m.iter().map(|r| r.scope_id)),
+                i64s(m.iter().map(|r| r.span.0)),
+                i64s(m.iter().map(|r| r.span.1)),
+                i64s(m.iter().map(|r| r.alias_span.0)),
+                i64s(m.iter().map(|r| r.alias_span.1)),
+                strs(m.iter().map(|r| r.source)),
+            ],
+        )?;
+        let dc = &self.decorators;
+        let decorators = batch(
+            Table::Decorators,
+            vec![
+                i64s(dc.iter().map(|r| row_id("decorator", r.def_id, "", r.span, r.position as i64))),
+                f(dc.len()),
+                i64s(dc.iter().map(|r| r.def_id)),
+                opt_i64s(dc.iter().map(|r| r.node_id)),
+                i32s(dc.iter().map(|r| r.position)),
+                strs(dc.iter().map(|r| r.text)),
+                opt_strs(dc.iter().map(|r| r.dotted.as_deref())),
+                i64s(dc.iter().map(|r| r.span.0)),
+                i64s(dc.iter().map(|r| r.span.1)),
+                strs(dc.iter().map(|r| r.source)),
+            ],
+        )?;
+        let ds = &self.docstrings;
+        let docstrings = batch(
+            Table::Docstrings,
+            vec![
+                i64s(ds.iter().map(|r| row_id("docstring", file_id, r.owner_kind, r.span, 0))),
+                f(ds.len()),
+                strs(ds.iter().map(|r| r.owner_kind)),
+                opt_i64s(ds.iter().map(|r| r.def_id)),
+                opt_i64s(ds.iter().map(|r| r.owner_node_id)),
+                opt_i64s(ds.iter().map(|r| r.node_id)),
+                strs(ds.iter().map(|r| r.text)),
+                i64s(ds.iter().map(|r| r.span.0)),
+                i64s(ds.iter().map(|r| r.span.1)),
+                strs(ds.iter().map(|_| RUFF)),
+            ],
+        )?;
+        let an = &self.annotations;
+        let annotations = batch(
+            Table::Annotations,
+            vec![
+                i64s(an.iter().map(|r| row_id("annotation", file_id, r.role, r.span, 0))),
+                f(an.len()),
+                opt_i64s(an.iter().map(|r| r.node_id)),
+                strs(an.iter().map(|r| r.role)),
+                opt_i64s(an.iter().map(|r| r.def_id)),
+                opt_i64s(an.iter().map(|r| r.owner_node_id)),
+                opt_strs(an.iter().map(|r| r.target)),
+                strs(an.iter().map(|r| r.text)),
+                i64s(an.iter().map(|r| r.span.0)),
+                i64s(an.iter().map(|r| r.span.1)),
+                strs(an.iter().map(|_| RUFF)),
+            ],
+        )?;
+        let cm = &self.comments;
+        let comments = batch(
+            Table::Comments,
+            vec![
+                i64s(cm.iter().map(|r| row_id("comment", file_id, "", r.span, 0))),
+                f(cm.len()),
+                strs(cm.iter().map(|r| r.text)),
+                i64s(cm.iter().map(|r| r.span.0)),
+                i64s(cm.iter().map(|r| r.span.1)),
+                opt_i64s(cm.iter().map(|r| r.owner_node_id)),
+                bools(cm.iter().map(|r| r.standalone)),
+                opt_strs(cm.iter().map(|r| r.directive)),
+                strs(cm.iter().map(|_| RUFF)),
+            ],
+        )?;
+        Ok(vec![
+            (Table::Defs, defs),
+            (Table::Params, params),
+            (Table::Calls, calls),
+            (Table::CallArgs, call_args),
+            (Table::Imports, imports),
+            (Table::Decorators, decorators),
+            (Table::Docstrings, docstrings),
+            (Table::Annotations, annotations),
+            (Table::Comments, comments),
+        ])
+    }
+}
+
+/// The `tokens` batch of one file.
+pub fn tokens_batch(file_id: i64, base: u32, text: &str, tokens: &Tokens) -> Result<RecordBatch, ArrowError> {
+    let tiles = token_tiles(text, tokens);
+    let b = base as i64;
+    batch(
+        Table::Tokens,
+        vec![
+            i64s(std::iter::repeat_n(file_id, tiles.len())),
+            i32s(0..tiles.len() as i32),
+            strs(tiles.iter().map(|t| t.0.as_str())),
+            i64s(tiles.iter().map(|t| b + t.1 as i64)),
+            i64s(tiles.iter().map(|t| b + t.2 as i64)),
+            strs(tiles.iter().map(|t| text.get(t.1 as usize..t.2 as usize).unwrap_or(""))),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_imports_are_made_absolute_like_importlib() {
+        let pkg = package_of(Some("shop.models.user"), false);
+        assert_eq!(pkg, Some("shop.models"));
+        assert_eq!(absolute_module(pkg, 1, Some("base")).as_deref(), Some("shop.models.base"));
+        assert_eq!(absolute_module(pkg, 2, None).as_deref(), Some("shop"));
+        assert_eq!(absolute_module(pkg, 2, Some("util")).as_deref(), Some("shop.util"));
+        assert_eq!(absolute_module(pkg, 3, Some("x")), None, "beyond the top-level package");
+        let init = package_of(Some("shop"), true);
+        assert_eq!(absolute_module(init, 1, Some("models")).as_deref(), Some("shop.models"));
+        let top = package_of(Some("script"), false);
+        assert_eq!(absolute_module(top, 1, Some("x")), None, "no package");
+        assert_eq!(absolute_module(None, 1, Some("x")), None, "not importable");
+        assert_eq!(absolute_module(pkg, 0, Some("os.path")).as_deref(), Some("os.path"));
+    }
+
+    #[test]
+    fn directives() {
+        assert_eq!(directive("# type: ignore[attr-defined]"), Some("type: ignore"));
+        assert_eq!(directive("# type: List[int]"), Some("type"));
+        assert_eq!(directive("# noqa: E501"), Some("noqa"));
+        assert_eq!(directive("#NOQA"), Some("noqa"));
+        assert_eq!(directive("# pragma: no cover"), Some("pragma"));
+        assert_eq!(directive("# long line  # noqa"), Some("noqa"));
+        assert_eq!(directive("# pylint: disable=W0611"), Some("pylint"));
+        assert_eq!(directive("# fmt: off"), Some("fmt"));
+        assert_eq!(directive("# just a note about types"), None);
+    }
+}
