@@ -735,7 +735,11 @@ impl<'a> AstEmitter<'a> {
                     match e {
                         // `f(x for x in y)`: CPython's GeneratorExp spans the call's parentheses.
                         Expr::Generator(g) if sole_generator && !g.parenthesized => {
+                            let row = self.rows.len();
                             self.generator(g, args.range, at.i(args_field, a));
+                            if let Some(id) = self.rows.node_id_at(row) {
+                                self.ids.insert(node_key(e), id);
+                            }
                         }
                         _ => self.expr(e, at.i(args_field, a)),
                     }

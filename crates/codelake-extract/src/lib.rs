@@ -14,6 +14,7 @@ pub mod scopes;
 pub mod source;
 pub mod syntax;
 pub mod tables;
+pub mod ts;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -30,6 +31,7 @@ use ruff_text_size::Ranged;
 
 pub use scan::{ScanOptions, ScanResult, ScannedFile, scan};
 pub use tables::{ErrorRow, FileRow, Table};
+pub use ts::parse as ts_parse;
 
 /// Settings of the extraction pass.
 #[derive(Debug, Clone)]
@@ -340,6 +342,12 @@ fn parse_and_walk(
     }
     let mut ast_rows = tables::AstRows::default();
     let mut batches = Vec::new();
+    let broken = !parsed.errors().is_empty();
+    let ts_tree = match config.tree_sitter {
+        TreeSitter::Always => ts::parse(text),
+        TreeSitter::OnErrors if broken => ts::parse(text),
+        _ => None,
+    };
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
             let mut emitter =
@@ -373,7 +381,15 @@ fn parse_and_walk(
                 };
                 let mut rows = syntax::collect(&input, module, module_id);
                 syntax::comments(&mut rows, text, base, parsed.tokens(), ast_rows.spans());
+                if let Some(tree) = &ts_tree {
+                    ts::recover(&mut rows, tree, file_id, base, text, input.package);
+                }
                 batches.extend(rows.batches(file_id)?);
+            }
+            if let Some(tree) = &ts_tree {
+                let (nodes, errs) = ts::tree_batches(file_id, base, text, index, tree)?;
+                batches.push((Table::TsNodes, nodes));
+                batches.push((Table::TsErrors, errs));
             }
             if config.tokens {
                 batches.push((

@@ -531,7 +531,7 @@ impl<'a> Walker<'a, '_> {
         self.defs.pop();
     }
 
-    fn call(&mut self, c: &'a ast::ExprCall) {
+    fn call(&mut self, expr: &'a Expr, c: &'a ast::ExprCall) {
         let span = self.span(c.range());
         let call_id = row_id("call", self.input.file_id, "", span, 0);
         let func = c.func.as_ref();
@@ -583,7 +583,7 @@ impl<'a> Walker<'a, '_> {
         let scope_id = self.scope_of(c).map(|(id, _, _)| id);
         self.rows.calls.push(CallRow {
             call_id,
-            node_id: self.id(c),
+            node_id: self.id(expr),
             callee_text: self.src(func.range()),
             callee_shape: shape,
             callee_dotted: dotted(func),
@@ -687,7 +687,7 @@ impl<'a> SourceOrderVisitor<'a> for Walker<'a, '_> {
         match expr {
             Expr::Lambda(l) => self.lambda(l),
             Expr::Call(c) => {
-                self.call(c);
+                self.call(expr, c);
                 source_order::walk_expr(self, expr);
             }
             _ => source_order::walk_expr(self, expr),

@@ -58,6 +58,7 @@ struct Check {
     imports: usize,
     comments: usize,
     spans: usize,
+    node_refs: usize,
     failures: Vec<String>,
     ids: HashMap<&'static str, HashSet<i64>>,
 }
@@ -90,6 +91,45 @@ impl Check {
                     if s > e || !ok(s) || !ok(e) {
                         self.fail(format!("{rel}: {} span {s}..{e} of a {len}-byte file", table.name()));
                     }
+                }
+            }
+        }
+    }
+
+    /// Every node reference is set and names an `ast_nodes` row of the right kind.
+    fn node_ids(&mut self, rel: &str, ev: &FileEvidence) {
+        let Some(ast) = ev.batch(Table::AstNodes) else { return };
+        let kinds: HashMap<i64, String> = ints(ast, "node_id")
+            .into_iter()
+            .zip(strs(ast, "kind"))
+            .map(|(i, k)| (i.unwrap(), k.unwrap()))
+            .collect();
+        let checks: &[(Table, &str, Option<&[&str]>)] = &[
+            (Table::Defs, "node_id", Some(&["FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda"])),
+            (Table::Params, "node_id", Some(&["arg"])),
+            (Table::Calls, "node_id", Some(&["Call"])),
+            (Table::CallArgs, "node_id", None),
+            (Table::Imports, "node_id", Some(&["alias"])),
+            (Table::Imports, "stmt_node_id", Some(&["Import", "ImportFrom"])),
+            (Table::Decorators, "node_id", None),
+            (Table::Docstrings, "node_id", Some(&["Constant"])),
+            (Table::Docstrings, "owner_node_id", Some(&["Module", "FunctionDef", "AsyncFunctionDef", "ClassDef"])),
+            (Table::Annotations, "node_id", None),
+            (Table::Annotations, "owner_node_id", Some(&["arg", "FunctionDef", "AsyncFunctionDef", "AnnAssign"])),
+            (Table::Comments, "owner_node_id", None),
+        ];
+        for &(table, col, want) in checks {
+            let Some(b) = ev.batch(table) else { continue };
+            for id in ints(b, col) {
+                self.node_refs += 1;
+                let kind = id.and_then(|i| kinds.get(&i));
+                let ok = match (kind, want) {
+                    (None, _) => false,
+                    (Some(_), None) => true,
+                    (Some(k), Some(w)) => w.contains(&k.as_str()),
+                };
+                if !ok {
+                    self.fail(format!("{rel}: {}.{col} {id:?} is {kind:?}, want {want:?}", table.name()));
                 }
             }
         }
@@ -191,6 +231,7 @@ fn syntax_tables_agree_with_cpython_on_the_standard_library() {
         if let Ok(decoded) = source::decode(&bytes) {
             check.spans_and_ids(&rel, &ev, &decoded.text, decoded.base as usize);
         }
+        check.node_ids(&rel, &ev);
         if v["ok"].as_bool() != Some(true) {
             check.rejected += 1;
             return;
@@ -198,8 +239,8 @@ fn syntax_tables_agree_with_cpython_on_the_standard_library() {
         check.against_cpython(&rel, &ev, &v);
     });
     eprintln!(
-        "compared {} files ({} rejected by CPython): {} defs, {} calls, {} import aliases, {} comments agree; {} spans checked",
-        check.files, check.rejected, check.defs, check.calls, check.imports, check.comments, check.spans
+        "compared {} files ({} rejected by CPython): {} defs, {} calls, {} import aliases, {} comments agree; {} spans and {} node references checked",
+        check.files, check.rejected, check.defs, check.calls, check.imports, check.comments, check.spans, check.node_refs
     );
     assert_eq!(check.files, paths.len());
     assert!(check.failures.is_empty(), "{}", check.failures.join("\n"));

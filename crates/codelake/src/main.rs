@@ -31,6 +31,15 @@ struct Cli {
     command: Command,
 }
 
+/// Optional evidence layers of `codelake build --evidence`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Evidence {
+    /// The full token stream (`tokens`).
+    Tokens,
+    /// tree-sitter trees (`ts_nodes`, `ts_errors`) for every file, not only broken ones.
+    TreeSitter,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Scan a repository and write its evidence tables.
@@ -56,6 +65,15 @@ enum Command {
         /// Skip the scope analysis (scopes, symbols, bindings and name_refs stay empty).
         #[arg(long)]
         no_scopes: bool,
+        /// Skip the syntax evidence (defs, params, calls, call_args, imports, decorators,
+        /// docstrings, annotations and comments stay empty).
+        #[arg(long)]
+        no_syntax: bool,
+        /// Optional evidence layers (comma-separated or repeated): `tokens` writes the full
+        /// token stream; `tree-sitter` parses every file with tree-sitter too (by default only
+        /// files with syntax errors).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "LAYER")]
+        evidence: Vec<Evidence>,
     },
     /// Run SQL over the tables of a build; without QUERY, open an interactive prompt.
     Sql {
@@ -123,6 +141,8 @@ async fn run(cli: Cli) -> Result<()> {
             jobs,
             max_file_bytes,
             no_scopes,
+            no_syntax,
+            evidence,
         } => {
             if !repo.is_dir() {
                 bail!("{} is not a directory", repo.display());
@@ -131,6 +151,13 @@ async fn run(cli: Cli) -> Result<()> {
             let mut extract = ExtractConfig {
                 max_file_bytes,
                 scopes: !no_scopes,
+                syntax: !no_syntax,
+                tokens: evidence.contains(&Evidence::Tokens),
+                tree_sitter: if evidence.contains(&Evidence::TreeSitter) {
+                    TreeSitter::Always
+                } else {
+                    TreeSitter::OnErrors
+                },
                 ..ExtractConfig::default()
             };
             if let Some(j) = jobs {
