@@ -27,7 +27,7 @@ pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
         // Row groups of 128 Ki rows instead of the default 1 Mi: the writer buffers a whole row
         // group's pages before it copies them out, so smaller groups keep those buffers small and
         // reused; scans still read large, well-compressed column chunks.
-        .set_max_row_group_size(128 * 1024);
+        .set_max_row_group_row_count(Some(128 * 1024));
     for f in spec.schema.fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
             b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);

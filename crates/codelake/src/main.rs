@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use codelake_engine::build::{BuildOptions, BuildReport, Progress};
-use codelake_extract::{ExtractConfig, ScanOptions};
+use codelake_extract::{ExtractConfig, ScanOptions, TreeSitter};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::Format;
