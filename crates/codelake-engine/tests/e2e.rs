@@ -209,32 +209,54 @@ async fn example_repository_end_to_end() {
 
     // Syntax evidence: definitions with qualnames, decorators and their scopes.
     assert_eq!(
-        rows(&ctx, "SELECT d.kind, d.qualname, d.decorator_count, d.returns_annotation FROM defs d \
-                    JOIN files f USING (file_id) WHERE f.path = 'shop/pricing.py' ORDER BY d.bstart").await,
+        rows(
+            &ctx,
+            "SELECT d.kind, d.qualname, d.decorator_count, d.returns_annotation FROM defs d \
+                    JOIN files f USING (file_id) WHERE f.path = 'shop/pricing.py' ORDER BY d.bstart"
+        )
+        .await,
         vec![
-            "FunctionDef|rule|0|NULL", "FunctionDef|rule.<locals>.decorate|0|Rule",
+            "FunctionDef|rule|0|NULL",
+            "FunctionDef|rule.<locals>.decorate|0|Rule",
             "FunctionDef|rule.<locals>.decorate.<locals>.wrapper|1|NULL",
-            "FunctionDef|bulk_discount|1|Decimal", "FunctionDef|sale_discount|1|Decimal",
-            "FunctionDef|rules_for|1|list[Rule]", "FunctionDef|price_order|0|Decimal",
+            "FunctionDef|bulk_discount|1|Decimal",
+            "FunctionDef|sale_discount|1|Decimal",
+            "FunctionDef|rules_for|1|list[Rule]",
+            "FunctionDef|price_order|0|Decimal",
         ]
     );
     // Every def with a body scope points at the scope of the same qualname.
-    assert_none(&ctx, "SELECT count(*) FROM defs d LEFT JOIN scopes s ON s.scope_id = d.scope_id \
-                      WHERE d.source = 'ruff' AND (s.qualname IS NULL OR s.qualname <> d.qualname)").await;
+    assert_none(
+        &ctx,
+        "SELECT count(*) FROM defs d LEFT JOIN scopes s ON s.scope_id = d.scope_id \
+                      WHERE d.source = 'ruff' AND (s.qualname IS NULL OR s.qualname <> d.qualname)",
+    )
+    .await;
     assert_eq!(
         rows(&ctx, "SELECT d.name, array_to_string(d.bases, ','), array_to_string(d.keywords, ',') FROM defs d \
                     JOIN files f USING (file_id) WHERE f.path = 'shop/storage/memory.py' AND d.kind = 'ClassDef'").await,
         vec!["MemoryStorage|Storage|"]
     );
     assert_eq!(
-        rows(&ctx, "SELECT x.position, x.text, x.dotted FROM decorators x JOIN defs d USING (def_id) \
-                    WHERE d.name = 'rules_for'").await,
+        rows(
+            &ctx,
+            "SELECT x.position, x.text, x.dotted FROM decorators x JOIN defs d USING (def_id) \
+                    WHERE d.name = 'rules_for'"
+        )
+        .await,
         vec!["0|functools.lru_cache(maxsize=128)|functools.lru_cache"]
     );
     assert_eq!(
-        rows(&ctx, "SELECT p.position, p.name, p.kind, p.annotation, p.\"default\" FROM params p \
-                    JOIN defs d USING (def_id) WHERE d.name = 'price_order' ORDER BY p.position").await,
-        vec!["0|order|positional|Order|NULL", "1|rules|positional|tuple[str, ...]|DEFAULT_RULES"]
+        rows(
+            &ctx,
+            "SELECT p.position, p.name, p.kind, p.annotation, p.\"default\" FROM params p \
+                    JOIN defs d USING (def_id) WHERE d.name = 'price_order' ORDER BY p.position"
+        )
+        .await,
+        vec![
+            "0|order|positional|Order|NULL",
+            "1|rules|positional|tuple[str, ...]|DEFAULT_RULES"
+        ]
     );
     // Calls: the callee's shape and dotted form, the enclosing def, the arguments.
     assert_eq!(
@@ -249,8 +271,12 @@ async fn example_repository_end_to_end() {
         ]
     );
     assert_eq!(
-        rows(&ctx, "SELECT a.position, a.keyword, a.text FROM call_args a JOIN calls c USING (call_id) \
-                    WHERE c.callee_dotted = 'functools.lru_cache'").await,
+        rows(
+            &ctx,
+            "SELECT a.position, a.keyword, a.text FROM call_args a JOIN calls c USING (call_id) \
+                    WHERE c.callee_dotted = 'functools.lru_cache'"
+        )
+        .await,
         vec!["0|maxsize|128"]
     );
     // Imports, relative ones made absolute from the importing file's package.
@@ -267,32 +293,52 @@ async fn example_repository_end_to_end() {
     );
     // Docstrings and comments, with their owners and directives.
     assert_eq!(
-        one(&ctx, "SELECT d.text FROM docstrings d JOIN defs x USING (def_id) WHERE x.name = 'rule'").await,
+        one(
+            &ctx,
+            "SELECT d.text FROM docstrings d JOIN defs x USING (def_id) WHERE x.name = 'rule'"
+        )
+        .await,
         "Register a pricing rule under a name."
     );
     assert_eq!(
-        rows(&ctx, "SELECT c.text, c.standalone, c.directive, n.kind, n.name FROM comments c \
+        rows(
+            &ctx,
+            "SELECT c.text, c.standalone, c.directive, n.kind, n.name FROM comments c \
                     JOIN files f USING (file_id) JOIN ast_nodes n ON n.node_id = c.owner_node_id \
-                    WHERE f.path = 'shop/storage/memory.py' ORDER BY c.bstart").await,
+                    WHERE f.path = 'shop/storage/memory.py' ORDER BY c.bstart"
+        )
+        .await,
         vec![
             "# Orders are kept by id; saving again replaces the stored order.|true|NULL|FunctionDef|save",
             "# noqa: D102|false|noqa|FunctionDef|customers",
         ]
     );
     assert_eq!(
-        rows(&ctx, "SELECT a.role, a.target, a.text FROM annotations a JOIN files f USING (file_id) \
-                    WHERE f.path = 'shop/storage/memory.py'").await,
+        rows(
+            &ctx,
+            "SELECT a.role, a.target, a.text FROM annotations a JOIN files f USING (file_id) \
+                    WHERE f.path = 'shop/storage/memory.py'"
+        )
+        .await,
         vec!["variable|self._orders|dict[int, Order]"]
     );
     // The broken file: ruff's recovery keeps all three defs; tree-sitter parsed it too.
     assert_eq!(
-        rows(&ctx, "SELECT d.name, d.source FROM defs d JOIN files f USING (file_id) \
-                    WHERE f.path = 'shop/broken.py' ORDER BY d.bstart").await,
+        rows(
+            &ctx,
+            "SELECT d.name, d.source FROM defs d JOIN files f USING (file_id) \
+                    WHERE f.path = 'shop/broken.py' ORDER BY d.bstart"
+        )
+        .await,
         vec!["before|ruff", "broken|ruff", "after|ruff"]
     );
     assert_eq!(
-        rows(&ctx, "SELECT e.kind, e.line FROM ts_errors e JOIN files f USING (file_id) \
-                    WHERE f.path = 'shop/broken.py'").await,
+        rows(
+            &ctx,
+            "SELECT e.kind, e.line FROM ts_errors e JOIN files f USING (file_id) \
+                    WHERE f.path = 'shop/broken.py'"
+        )
+        .await,
         vec!["error|9"]
     );
     assert_none(&ctx, "SELECT count(*) FROM ts_nodes n JOIN files f USING (file_id) WHERE f.path <> 'shop/broken.py'").await;

@@ -29,7 +29,10 @@ fn main() {
         }
     };
     for e in &ev.errors {
-        println!("error: {} {} {:?}:{:?} {}", e.stage, e.kind, e.line, e.col, e.message);
+        println!(
+            "error: {} {} {:?}:{:?} {}",
+            e.stage, e.kind, e.line, e.col, e.message
+        );
     }
     for (table, batch) in &ev.batches {
         if !only.is_empty() && !only.iter().any(|o| o == table.name()) {

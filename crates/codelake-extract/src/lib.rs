@@ -102,7 +102,10 @@ impl FileEvidence {
 
     /// The batch of one table, if the file has one.
     pub fn batch(&self, table: Table) -> Option<&RecordBatch> {
-        self.batches.iter().find(|(t, _)| *t == table).map(|(_, b)| b)
+        self.batches
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, b)| b)
     }
 }
 
@@ -358,9 +361,8 @@ fn parse_and_walk(
             let module_id = ids.get(&ast::node_key(module)).copied().unwrap_or(0);
             // The syntax tables take qualnames and scope ids from the analysis, so it runs for
             // either layer.
-            let tree = (config.scopes || config.syntax).then(|| {
-                scopes::analyze(module, module_id, text.len() as u32, &ids, index, base)
-            });
+            let tree = (config.scopes || config.syntax)
+                .then(|| scopes::analyze(module, module_id, text.len() as u32, &ids, index, base));
             if let (true, Some(tree)) = (config.scopes, &tree) {
                 let [a, b, c, d] = tables::scope_batches(file_id, base, tree)?;
                 batches.extend([

@@ -312,7 +312,13 @@ impl<'a> Walker<'a, '_> {
             .map(|(id, tree, idx)| (id, tree.scopes[idx].qualname.clone()))
     }
 
-    fn docstring(&mut self, body: &'a [Stmt], owner_kind: &'static str, def_id: Option<i64>, owner: Option<i64>) -> Option<&'a str> {
+    fn docstring(
+        &mut self,
+        body: &'a [Stmt],
+        owner_kind: &'static str,
+        def_id: Option<i64>,
+        owner: Option<i64>,
+    ) -> Option<&'a str> {
         let Some(Stmt::Expr(e)) = body.first() else {
             return None;
         };
@@ -333,7 +339,10 @@ impl<'a> Walker<'a, '_> {
 
     fn params(&mut self, def_id: i64, p: &'a Parameters, annotations: bool) {
         let mut position = 0;
-        let mut push = |w: &mut Self, prm: &'a ast::Parameter, kind: &'static str, default: Option<&'a Expr>| {
+        let mut push = |w: &mut Self,
+                        prm: &'a ast::Parameter,
+                        kind: &'static str,
+                        default: Option<&'a Expr>| {
             let span = w.span(prm.range);
             let node_id = w.id(prm);
             w.rows.params.push(ParamRow {
@@ -397,7 +406,11 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn function_def(&mut self, f: &'a ast::StmtFunctionDef) {
-        let kind = if f.is_async { "AsyncFunctionDef" } else { "FunctionDef" };
+        let kind = if f.is_async {
+            "AsyncFunctionDef"
+        } else {
+            "FunctionDef"
+        };
         let span = self.span(f.range);
         let def_id = row_id("def", self.input.file_id, kind, span, 0);
         let node_id = self.id(f);
@@ -621,9 +634,18 @@ impl<'a> Walker<'a, '_> {
             let is_star = kind == "from" && name == "*";
             let (module, name, bound, absolute_module) = if kind == "import" {
                 let first = name.split('.').next().unwrap_or(name);
-                (Some(name), None, Some(asname.unwrap_or(first)), Some(name.to_string()))
+                (
+                    Some(name),
+                    None,
+                    Some(asname.unwrap_or(first)),
+                    Some(name.to_string()),
+                )
             } else {
-                let bound = if is_star { None } else { Some(asname.unwrap_or(name)) };
+                let bound = if is_star {
+                    None
+                } else {
+                    Some(asname.unwrap_or(name))
+                };
                 (module, Some(name), bound, absolute.clone())
             };
             self.rows.imports.push(ImportRow {
@@ -696,7 +718,11 @@ impl<'a> SourceOrderVisitor<'a> for Walker<'a, '_> {
 }
 
 /// Walks a module and collects its syntax evidence (comments come from [`comments`]).
-pub fn collect<'a>(input: &SyntaxInput<'a>, module: &'a ast::ModModule, module_node_id: i64) -> SyntaxRows<'a> {
+pub fn collect<'a>(
+    input: &SyntaxInput<'a>,
+    module: &'a ast::ModModule,
+    module_node_id: i64,
+) -> SyntaxRows<'a> {
     let mut rows = SyntaxRows::default();
     let mut w = Walker {
         input,
@@ -735,16 +761,17 @@ pub fn comments<'a>(
     let mut stack: Vec<usize> = Vec::new();
     let mut owners = vec![None; found.len()];
     let mut next = 0;
-    let resolve = |stack: &mut Vec<usize>, upto: i64, owners: &mut Vec<Option<i64>>, next: &mut usize| {
-        while *next < found.len() && ((base + found[*next].0) as i64) < upto {
-            let at = (base + found[*next].0) as i64;
-            while stack.last().is_some_and(|&top| ends[top] <= at) {
-                stack.pop();
+    let resolve =
+        |stack: &mut Vec<usize>, upto: i64, owners: &mut Vec<Option<i64>>, next: &mut usize| {
+            while *next < found.len() && ((base + found[*next].0) as i64) < upto {
+                let at = (base + found[*next].0) as i64;
+                while stack.last().is_some_and(|&top| ends[top] <= at) {
+                    stack.pop();
+                }
+                owners[*next] = stack.last().map(|&top| ids[top]);
+                *next += 1;
             }
-            owners[*next] = stack.last().map(|&top| ids[top]);
-            *next += 1;
-        }
-    };
+        };
     for &i in &order {
         resolve(&mut stack, starts[i], &mut owners, &mut next);
         while stack.last().is_some_and(|&top| ends[top] <= starts[i]) {
@@ -756,9 +783,7 @@ pub fn comments<'a>(
 
     for (k, &(s, e)) in found.iter().enumerate() {
         let comment = text.get(s as usize..e as usize).unwrap_or("");
-        let line_start = text[..s as usize]
-            .rfind(['\n', '\r'])
-            .map_or(0, |p| p + 1);
+        let line_start = text[..s as usize].rfind(['\n', '\r']).map_or(0, |p| p + 1);
         let standalone = text[line_start..s as usize]
             .bytes()
             .all(|b| matches!(b, b' ' | b'\t' | b'\x0c'));
@@ -878,7 +903,10 @@ impl SyntaxRows<'_> {
         let params = batch(
             Table::Params,
             vec![
-                i64s(p.iter().map(|r| row_id("param", r.def_id, r.kind, r.span, r.position as i64))),
+                i64s(
+                    p.iter()
+                        .map(|r| row_id("param", r.def_id, r.kind, r.span, r.position as i64)),
+                ),
                 f(p.len()),
                 i64s(p.iter().map(|r| r.def_id)),
                 opt_i64s(p.iter().map(|r| r.node_id)),
@@ -919,7 +947,10 @@ impl SyntaxRows<'_> {
         let call_args = batch(
             Table::CallArgs,
             vec![
-                i64s(a.iter().map(|r| row_id("call_arg", r.call_id, "", r.span, r.position as i64))),
+                i64s(
+                    a.iter()
+                        .map(|r| row_id("call_arg", r.call_id, "", r.span, r.position as i64)),
+                ),
                 i64s(a.iter().map(|r| r.call_id)),
                 f(a.len()),
                 opt_i64s(a.iter().map(|r| r.node_id)),
@@ -960,7 +991,10 @@ impl SyntaxRows<'_> {
         let decorators = batch(
             Table::Decorators,
             vec![
-                i64s(dc.iter().map(|r| row_id("decorator", r.def_id, "", r.span, r.position as i64))),
+                i64s(
+                    dc.iter()
+                        .map(|r| row_id("decorator", r.def_id, "", r.span, r.position as i64)),
+                ),
                 f(dc.len()),
                 i64s(dc.iter().map(|r| r.def_id)),
                 opt_i64s(dc.iter().map(|r| r.node_id)),
@@ -976,7 +1010,10 @@ impl SyntaxRows<'_> {
         let docstrings = batch(
             Table::Docstrings,
             vec![
-                i64s(ds.iter().map(|r| row_id("docstring", file_id, r.owner_kind, r.span, 0))),
+                i64s(
+                    ds.iter()
+                        .map(|r| row_id("docstring", file_id, r.owner_kind, r.span, 0)),
+                ),
                 f(ds.len()),
                 strs(ds.iter().map(|r| r.owner_kind)),
                 opt_i64s(ds.iter().map(|r| r.def_id)),
@@ -992,7 +1029,10 @@ impl SyntaxRows<'_> {
         let annotations = batch(
             Table::Annotations,
             vec![
-                i64s(an.iter().map(|r| row_id("annotation", file_id, r.role, r.span, 0))),
+                i64s(
+                    an.iter()
+                        .map(|r| row_id("annotation", file_id, r.role, r.span, 0)),
+                ),
                 f(an.len()),
                 opt_i64s(an.iter().map(|r| r.node_id)),
                 strs(an.iter().map(|r| r.role)),
@@ -1035,7 +1075,12 @@ impl SyntaxRows<'_> {
 }
 
 /// The `tokens` batch of one file.
-pub fn tokens_batch(file_id: i64, base: u32, text: &str, tokens: &Tokens) -> Result<RecordBatch, ArrowError> {
+pub fn tokens_batch(
+    file_id: i64,
+    base: u32,
+    text: &str,
+    tokens: &Tokens,
+) -> Result<RecordBatch, ArrowError> {
     let tiles = token_tiles(text, tokens);
     let b = base as i64;
     batch(
@@ -1046,7 +1091,11 @@ pub fn tokens_batch(file_id: i64, base: u32, text: &str, tokens: &Tokens) -> Res
             strs(tiles.iter().map(|t| t.0.as_str())),
             i64s(tiles.iter().map(|t| b + t.1 as i64)),
             i64s(tiles.iter().map(|t| b + t.2 as i64)),
-            strs(tiles.iter().map(|t| text.get(t.1 as usize..t.2 as usize).unwrap_or(""))),
+            strs(
+                tiles
+                    .iter()
+                    .map(|t| text.get(t.1 as usize..t.2 as usize).unwrap_or("")),
+            ),
         ],
     )
 }
@@ -1059,21 +1108,40 @@ mod tests {
     fn relative_imports_are_made_absolute_like_importlib() {
         let pkg = package_of(Some("shop.models.user"), false);
         assert_eq!(pkg, Some("shop.models"));
-        assert_eq!(absolute_module(pkg, 1, Some("base")).as_deref(), Some("shop.models.base"));
+        assert_eq!(
+            absolute_module(pkg, 1, Some("base")).as_deref(),
+            Some("shop.models.base")
+        );
         assert_eq!(absolute_module(pkg, 2, None).as_deref(), Some("shop"));
-        assert_eq!(absolute_module(pkg, 2, Some("util")).as_deref(), Some("shop.util"));
-        assert_eq!(absolute_module(pkg, 3, Some("x")), None, "beyond the top-level package");
+        assert_eq!(
+            absolute_module(pkg, 2, Some("util")).as_deref(),
+            Some("shop.util")
+        );
+        assert_eq!(
+            absolute_module(pkg, 3, Some("x")),
+            None,
+            "beyond the top-level package"
+        );
         let init = package_of(Some("shop"), true);
-        assert_eq!(absolute_module(init, 1, Some("models")).as_deref(), Some("shop.models"));
+        assert_eq!(
+            absolute_module(init, 1, Some("models")).as_deref(),
+            Some("shop.models")
+        );
         let top = package_of(Some("script"), false);
         assert_eq!(absolute_module(top, 1, Some("x")), None, "no package");
         assert_eq!(absolute_module(None, 1, Some("x")), None, "not importable");
-        assert_eq!(absolute_module(pkg, 0, Some("os.path")).as_deref(), Some("os.path"));
+        assert_eq!(
+            absolute_module(pkg, 0, Some("os.path")).as_deref(),
+            Some("os.path")
+        );
     }
 
     #[test]
     fn directives() {
-        assert_eq!(directive("# type: ignore[attr-defined]"), Some("type: ignore"));
+        assert_eq!(
+            directive("# type: ignore[attr-defined]"),
+            Some("type: ignore")
+        );
         assert_eq!(directive("# type: List[int]"), Some("type"));
         assert_eq!(directive("# noqa: E501"), Some("noqa"));
         assert_eq!(directive("#NOQA"), Some("noqa"));

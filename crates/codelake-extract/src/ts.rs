@@ -118,7 +118,9 @@ pub fn tree_batches(
             Arc::new(StringArray::from_iter(rows.iter().map(|r| r.field))),
             Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.named)))),
             Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.error)))),
-            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.missing)))),
+            Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.missing)),
+            )),
             i64s(rows.iter().map(|r| r.span.0)),
             i64s(rows.iter().map(|r| r.span.1)),
         ],
@@ -132,18 +134,20 @@ pub fn tree_batches(
         vec![
             i64s(std::iter::repeat_n(file_id, errors.len())),
             i64s(errors.iter().map(|&(i, _)| rows[i].id)),
-            Arc::new(StringArray::from_iter_values(
-                errors
-                    .iter()
-                    .map(|&(i, _)| if rows[i].missing { "missing" } else { "error" }),
-            )),
+            Arc::new(StringArray::from_iter_values(errors.iter().map(
+                |&(i, _)| if rows[i].missing { "missing" } else { "error" },
+            ))),
             Arc::new(StringArray::from_iter_values(
                 errors.iter().map(|(_, m)| m.as_str()),
             )),
             i64s(errors.iter().map(|&(i, _)| rows[i].span.0)),
             i64s(errors.iter().map(|&(i, _)| rows[i].span.1)),
-            Arc::new(Int32Array::from_iter_values(pos.iter().map(|p| p.line as i32))),
-            Arc::new(Int32Array::from_iter_values(pos.iter().map(|p| p.col as i32))),
+            Arc::new(Int32Array::from_iter_values(
+                pos.iter().map(|p| p.line as i32),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                pos.iter().map(|p| p.col as i32),
+            )),
         ],
     )?;
     Ok((nodes, errs))
@@ -170,7 +174,10 @@ struct Outer {
 
 impl<'a> Recover<'a, '_> {
     fn span(&self, n: Node) -> (i64, i64) {
-        (self.base + n.start_byte() as i64, self.base + n.end_byte() as i64)
+        (
+            self.base + n.start_byte() as i64,
+            self.base + n.end_byte() as i64,
+        )
     }
 
     fn src(&self, n: Node) -> &'a str {
@@ -232,7 +239,11 @@ impl<'a> Recover<'a, '_> {
             "class_definition" => ("ClassDef", node.child_by_field_name("name")),
             _ => {
                 let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
-                let k = if is_async { "AsyncFunctionDef" } else { "FunctionDef" };
+                let k = if is_async {
+                    "AsyncFunctionDef"
+                } else {
+                    "FunctionDef"
+                };
                 (k, node.child_by_field_name("name"))
             }
         };
@@ -391,7 +402,9 @@ impl<'a> Recover<'a, '_> {
             let field = node.field_name_for_child(i as u32);
             match child.kind() {
                 "wildcard_import" => aliases.push((child, None, "*")),
-                "dotted_name" if field == Some("name") => aliases.push((child, None, self.src(child))),
+                "dotted_name" if field == Some("name") => {
+                    aliases.push((child, None, self.src(child)))
+                }
                 "aliased_import" => {
                     let Some(n) = child.child_by_field_name("name") else {
                         continue;
@@ -410,11 +423,20 @@ impl<'a> Recover<'a, '_> {
             let is_star = name == "*";
             let kind = if from { "from" } else { "import" };
             let (module, name, bound, absolute_module) = if from {
-                let bound = if is_star { None } else { Some(asname.unwrap_or(name)) };
+                let bound = if is_star {
+                    None
+                } else {
+                    Some(asname.unwrap_or(name))
+                };
                 (module, Some(name), bound, absolute.clone())
             } else {
                 let first = name.split('.').next().unwrap_or(name);
-                (Some(name), None, Some(asname.unwrap_or(first)), Some(name.to_string()))
+                (
+                    Some(name),
+                    None,
+                    Some(asname.unwrap_or(first)),
+                    Some(name.to_string()),
+                )
             };
             self.rows.imports.push(ImportRow {
                 import_id: row_id("import", self.file_id, kind, span, i as i64),

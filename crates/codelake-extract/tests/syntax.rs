@@ -24,7 +24,9 @@ fn strs(b: &RecordBatch, col: &str) -> Vec<Option<String>> {
 fn ints(b: &RecordBatch, col: &str) -> Vec<Option<i64>> {
     let c = b.column_by_name(col).unwrap();
     if let Some(a) = c.as_primitive_opt::<Int64Type>() {
-        return (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect();
+        return (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect();
     }
     let a = c.as_primitive::<Int32Type>();
     (0..a.len())
@@ -37,12 +39,36 @@ fn json_str(v: &Value) -> Option<String> {
 }
 
 /// The id column and every (start, end) column pair of each syntax table.
-const SPANS: &[(Table, &str, &[(&str, &str)])] = &[
-    (Table::Defs, "def_id", &[("bstart", "bend"), ("name_bstart", "name_bend")]),
+/// (kind, module, name, asname, level) of an import alias.
+type ImportKey = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// A table, its id column, and its (start, end) column pairs.
+type SpanColumns = (Table, &'static str, &'static [(&'static str, &'static str)]);
+
+const SPANS: &[SpanColumns] = &[
+    (
+        Table::Defs,
+        "def_id",
+        &[("bstart", "bend"), ("name_bstart", "name_bend")],
+    ),
     (Table::Params, "param_id", &[("bstart", "bend")]),
-    (Table::Calls, "call_id", &[("bstart", "bend"), ("callee_bstart", "callee_bend")]),
+    (
+        Table::Calls,
+        "call_id",
+        &[("bstart", "bend"), ("callee_bstart", "callee_bend")],
+    ),
     (Table::CallArgs, "arg_id", &[("bstart", "bend")]),
-    (Table::Imports, "import_id", &[("bstart", "bend"), ("alias_bstart", "alias_bend")]),
+    (
+        Table::Imports,
+        "import_id",
+        &[("bstart", "bend"), ("alias_bstart", "alias_bend")],
+    ),
     (Table::Decorators, "decorator_id", &[("bstart", "bend")]),
     (Table::Docstrings, "docstring_id", &[("bstart", "bend")]),
     (Table::Annotations, "annotation_id", &[("bstart", "bend")]),
@@ -89,7 +115,10 @@ impl Check {
                             && text.is_char_boundary(o as usize - base)
                     };
                     if s > e || !ok(s) || !ok(e) {
-                        self.fail(format!("{rel}: {} span {s}..{e} of a {len}-byte file", table.name()));
+                        self.fail(format!(
+                            "{rel}: {} span {s}..{e} of a {len}-byte file",
+                            table.name()
+                        ));
                     }
                 }
             }
@@ -98,24 +127,42 @@ impl Check {
 
     /// Every node reference is set and names an `ast_nodes` row of the right kind.
     fn node_ids(&mut self, rel: &str, ev: &FileEvidence) {
-        let Some(ast) = ev.batch(Table::AstNodes) else { return };
+        let Some(ast) = ev.batch(Table::AstNodes) else {
+            return;
+        };
         let kinds: HashMap<i64, String> = ints(ast, "node_id")
             .into_iter()
             .zip(strs(ast, "kind"))
             .map(|(i, k)| (i.unwrap(), k.unwrap()))
             .collect();
         let checks: &[(Table, &str, Option<&[&str]>)] = &[
-            (Table::Defs, "node_id", Some(&["FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda"])),
+            (
+                Table::Defs,
+                "node_id",
+                Some(&["FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda"]),
+            ),
             (Table::Params, "node_id", Some(&["arg"])),
             (Table::Calls, "node_id", Some(&["Call"])),
             (Table::CallArgs, "node_id", None),
             (Table::Imports, "node_id", Some(&["alias"])),
-            (Table::Imports, "stmt_node_id", Some(&["Import", "ImportFrom"])),
+            (
+                Table::Imports,
+                "stmt_node_id",
+                Some(&["Import", "ImportFrom"]),
+            ),
             (Table::Decorators, "node_id", None),
             (Table::Docstrings, "node_id", Some(&["Constant"])),
-            (Table::Docstrings, "owner_node_id", Some(&["Module", "FunctionDef", "AsyncFunctionDef", "ClassDef"])),
+            (
+                Table::Docstrings,
+                "owner_node_id",
+                Some(&["Module", "FunctionDef", "AsyncFunctionDef", "ClassDef"]),
+            ),
             (Table::Annotations, "node_id", None),
-            (Table::Annotations, "owner_node_id", Some(&["arg", "FunctionDef", "AsyncFunctionDef", "AnnAssign"])),
+            (
+                Table::Annotations,
+                "owner_node_id",
+                Some(&["arg", "FunctionDef", "AsyncFunctionDef", "AnnAssign"]),
+            ),
             (Table::Comments, "owner_node_id", None),
         ];
         for &(table, col, want) in checks {
@@ -129,14 +176,21 @@ impl Check {
                     (Some(k), Some(w)) => w.contains(&k.as_str()),
                 };
                 if !ok {
-                    self.fail(format!("{rel}: {}.{col} {id:?} is {kind:?}, want {want:?}", table.name()));
+                    self.fail(format!(
+                        "{rel}: {}.{col} {id:?} is {kind:?}, want {want:?}",
+                        table.name()
+                    ));
                 }
             }
         }
     }
 
     fn against_cpython(&mut self, rel: &str, ev: &FileEvidence, v: &Value) {
-        let get = |t: Table| ev.batch(t).cloned().unwrap_or_else(|| RecordBatch::new_empty(t.spec().schema.clone()));
+        let get = |t: Table| {
+            ev.batch(t)
+                .cloned()
+                .unwrap_or_else(|| RecordBatch::new_empty(t.spec().schema.clone()))
+        };
         // Definitions, as a sorted multiset of (kind, name).
         let d = get(Table::Defs);
         let mut ours: Vec<(String, String)> = strs(&d, "kind")
@@ -153,7 +207,11 @@ impl Check {
             .collect();
         self.defs += theirs.len();
         if ours != theirs {
-            self.fail(format!("{rel}: defs differ: {} ours, {} CPython's", ours.len(), theirs.len()));
+            self.fail(format!(
+                "{rel}: defs differ: {} ours, {} CPython's",
+                ours.len(),
+                theirs.len()
+            ));
         }
         // Calls, as a sorted multiset of dotted callees.
         let c = get(Table::Calls);
@@ -170,11 +228,15 @@ impl Check {
             .collect();
         self.calls += theirs.len();
         if ours != theirs {
-            self.fail(format!("{rel}: calls differ: {} ours, {} CPython's", ours.len(), theirs.len()));
+            self.fail(format!(
+                "{rel}: calls differ: {} ours, {} CPython's",
+                ours.len(),
+                theirs.len()
+            ));
         }
         // Import aliases, in source order.
         let m = get(Table::Imports);
-        let ours: Vec<(Option<String>, Option<String>, Option<String>, Option<String>, i64)> = strs(&m, "kind")
+        let ours: Vec<ImportKey> = strs(&m, "kind")
             .into_iter()
             .zip(strs(&m, "module"))
             .zip(strs(&m, "name"))
@@ -186,20 +248,37 @@ impl Check {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| (json_str(&r[0]), json_str(&r[1]), json_str(&r[2]), json_str(&r[3]), r[4].as_i64().unwrap()))
+            .map(|r| {
+                (
+                    json_str(&r[0]),
+                    json_str(&r[1]),
+                    json_str(&r[2]),
+                    json_str(&r[3]),
+                    r[4].as_i64().unwrap(),
+                )
+            })
             .collect();
         self.imports += theirs.len();
         if ours != theirs {
-            self.fail(format!("{rel}: imports differ:\n  ours   {ours:?}\n  CPython {theirs:?}"));
+            self.fail(format!(
+                "{rel}: imports differ:\n  ours   {ours:?}\n  CPython {theirs:?}"
+            ));
         }
         // Comments, as tokenize sees them.
         if let Some(theirs) = v["comments"].as_array() {
             let theirs: Vec<String> = theirs.iter().map(|t| json_str(t).unwrap()).collect();
-            let ours: Vec<String> = strs(&get(Table::Comments), "text").into_iter().map(Option::unwrap).collect();
+            let ours: Vec<String> = strs(&get(Table::Comments), "text")
+                .into_iter()
+                .map(Option::unwrap)
+                .collect();
             self.comments += theirs.len();
             if ours != theirs {
                 let first = ours.iter().zip(&theirs).position(|(a, b)| a != b);
-                self.fail(format!("{rel}: comments differ: {} ours, {} CPython's, first at {first:?}", ours.len(), theirs.len()));
+                self.fail(format!(
+                    "{rel}: comments differ: {} ours, {} CPython's, first at {first:?}",
+                    ours.len(),
+                    theirs.len()
+                ));
             }
         }
     }
@@ -224,7 +303,11 @@ fn syntax_tables_agree_with_cpython_on_the_standard_library() {
     let mut check = Check::default();
     common::run_oracle("dump_syntax.py", &paths, |v| {
         let path = PathBuf::from(v["path"].as_str().unwrap());
-        let rel = path.strip_prefix(&corpus).unwrap().to_string_lossy().to_string();
+        let rel = path
+            .strip_prefix(&corpus)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let ev = extract(&path, &rel);
         check.files += 1;
         let bytes = std::fs::read(&path).unwrap();
@@ -240,11 +323,116 @@ fn syntax_tables_agree_with_cpython_on_the_standard_library() {
     });
     eprintln!(
         "compared {} files ({} rejected by CPython): {} defs, {} calls, {} import aliases, {} comments agree; {} spans and {} node references checked",
-        check.files, check.rejected, check.defs, check.calls, check.imports, check.comments, check.spans, check.node_refs
+        check.files,
+        check.rejected,
+        check.defs,
+        check.calls,
+        check.imports,
+        check.comments,
+        check.spans,
+        check.node_refs
     );
     assert_eq!(check.files, paths.len());
     assert!(check.failures.is_empty(), "{}", check.failures.join("\n"));
     if std::env::var("CODELAKE_CONFORMANCE_LIMIT").is_err() {
         assert!(check.defs > 10_000 && check.calls > 100_000 && check.comments > 10_000);
     }
+}
+
+/// Checks that the `tokens` rows of `bytes` tile the file: contiguous spans from the end of any
+/// BOM to the end, and their texts concatenate to the file's text (to its bytes for UTF-8).
+fn assert_tokens_tile(rel: &str, bytes: &[u8]) -> usize {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("m.py");
+    std::fs::write(&p, bytes).unwrap();
+    let config = ExtractConfig {
+        tokens: true,
+        ..ExtractConfig::default()
+    };
+    let file = ScannedFile {
+        rel_path: rel.to_string(),
+        abs_path: p,
+        module: None,
+        is_package: false,
+        is_stub: false,
+    };
+    let ev = extract_file(&file, &config).unwrap();
+    let Ok(decoded) = source::decode(bytes) else {
+        assert!(
+            ev.batch(Table::Tokens).is_none(),
+            "{rel}: undecodable files have no tokens"
+        );
+        return 0;
+    };
+    let b = ev
+        .batch(Table::Tokens)
+        .unwrap_or_else(|| panic!("{rel}: no tokens"));
+    let starts = ints(b, "bstart");
+    let ends = ints(b, "bend");
+    let texts = strs(b, "text");
+    let mut at = decoded.base as i64;
+    let mut joined = String::with_capacity(decoded.text.len());
+    for i in 0..b.num_rows() {
+        let (s, e) = (starts[i].unwrap(), ends[i].unwrap());
+        assert_eq!(
+            s, at,
+            "{rel}: token {i} starts at {s}, the previous ended at {at}"
+        );
+        assert!(e >= s, "{rel}: token {i}");
+        at = e;
+        joined.push_str(texts[i].as_deref().unwrap());
+    }
+    assert_eq!(
+        at,
+        decoded.base as i64 + decoded.text.len() as i64,
+        "{rel}: tokens stop short"
+    );
+    assert_eq!(
+        joined, decoded.text,
+        "{rel}: tokens do not give the text back"
+    );
+    if decoded.encoding.starts_with("utf-8") {
+        assert_eq!(joined.as_bytes(), &bytes[decoded.base as usize..], "{rel}");
+    }
+    b.num_rows()
+}
+
+#[test]
+fn tokens_tile_every_file() {
+    let cases: &[(&str, &[u8])] = &[
+        (
+            "crlf",
+            b"x = 1\r\nif x:\r\n    y = (1 +\r\n         2)  # c\r\n",
+        ),
+        ("lone-cr", b"x = 1\ry = 2\r"),
+        ("bom", b"\xef\xbb\xbfprint('hi')\n"),
+        ("latin1", b"# -*- coding: latin-1 -*-\ns = '\xe9t\xe9'\n"),
+        ("continuation", b"x = 1 + \\\n    2\n\x0cdef f():\n\tpass\n"),
+        ("fstring", b"f'{a!r:>{w}} {b=}' f\"\"\"{c\n}\"\"\"\n"),
+        ("no-newline", b"pass"),
+        ("empty", b""),
+        ("dedent", b"if a:\n    if b:\n        c\nd\n"),
+        ("broken", b"def f(:\n    return (\n"),
+    ];
+    let mut tokens = 0;
+    for (name, bytes) in cases {
+        tokens += assert_tokens_tile(name, bytes);
+    }
+    let corpus = common::conformance_corpus();
+    let paths = common::python_files(&corpus);
+    let step = (paths.len() / 300).max(1);
+    let mut files = 0;
+    for p in paths.iter().step_by(step) {
+        let rel = p
+            .strip_prefix(&corpus)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        tokens += assert_tokens_tile(&rel, &std::fs::read(p).unwrap());
+        files += 1;
+    }
+    eprintln!(
+        "tokens of {} hand-made and {files} standard-library files tile them: {tokens} tokens",
+        cases.len()
+    );
 }

@@ -30,7 +30,13 @@ fn strs(b: Option<&RecordBatch>, col: &str) -> Vec<String> {
     let Some(b) = b else { return Vec::new() };
     let a = b.column_by_name(col).unwrap().as_string::<i32>();
     (0..a.len())
-        .map(|i| if a.is_valid(i) { a.value(i).to_string() } else { String::new() })
+        .map(|i| {
+            if a.is_valid(i) {
+                a.value(i).to_string()
+            } else {
+                String::new()
+            }
+        })
         .collect()
 }
 
@@ -62,7 +68,10 @@ fn an_unterminated_string_hides_code_from_ruff_but_not_from_tree_sitter() {
     let names = strs(defs, "name");
     let sources = strs(defs, "source");
     let by_name: HashMap<_, _> = names.iter().zip(&sources).collect();
-    assert_eq!(by_name.get(&"first".to_string()).map(|s| s.as_str()), Some("ruff"));
+    assert_eq!(
+        by_name.get(&"first".to_string()).map(|s| s.as_str()),
+        Some("ruff")
+    );
     assert!(by_name.contains_key(&"second".to_string()), "{names:?}");
     // Ruff reads the rest of the file as one string; tree-sitter recovers the def after it.
     assert_eq!(
@@ -75,14 +84,27 @@ fn an_unterminated_string_hides_code_from_ruff_but_not_from_tree_sitter() {
     assert!(abs.contains(&"pkg.sib".to_string()), "{abs:?}");
     let callees = strs(ev.batch(Table::Calls), "callee_text");
     for c in ["helper", "os.path.join", "y"] {
-        assert!(callees.contains(&c.to_string()), "{c} missing from {callees:?}");
+        assert!(
+            callees.contains(&c.to_string()),
+            "{c} missing from {callees:?}"
+        );
     }
     let errs = ev.batch(Table::TsErrors).expect("ts_errors");
     assert!(errs.num_rows() > 0);
     let nodes = ev.batch(Table::TsNodes).expect("ts_nodes");
-    let starts = nodes.column_by_name("bstart").unwrap().as_primitive::<Int64Type>();
-    let ends = nodes.column_by_name("bend").unwrap().as_primitive::<Int64Type>();
-    assert_eq!((starts.value(0), ends.value(0)), (0, src.len() as i64), "the root spans the file");
+    let starts = nodes
+        .column_by_name("bstart")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let ends = nodes
+        .column_by_name("bend")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    assert_eq!(
+        (starts.value(0), ends.value(0)),
+        (0, src.len() as i64),
+        "the root spans the file"
+    );
 }
 
 /// Removes the last `)` of the line nearest the middle of the file that ends in one.
@@ -116,12 +138,16 @@ fn standard_library_files_with_a_missing_parenthesis_keep_their_defs_and_calls()
     let (mut files, mut want_defs, mut got_defs, mut want_calls, mut got_calls) = (0, 0, 0, 0, 0);
     let mut from_ts = 0;
     for p in paths.iter().step_by(step) {
-        let Ok(text) = std::fs::read_to_string(p) else { continue };
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
         let clean = extract_bytes(text.as_bytes(), &ExtractConfig::default());
         if !clean.errors.is_empty() {
             continue;
         }
-        let Some(broken) = break_middle(&text) else { continue };
+        let Some(broken) = break_middle(&text) else {
+            continue;
+        };
         let ev = extract_bytes(broken.as_bytes(), &ExtractConfig::default());
         if ev.errors.is_empty() {
             continue; // the parenthesis was not load-bearing (a line continuation inside brackets)
@@ -135,15 +161,28 @@ fn standard_library_files_with_a_missing_parenthesis_keep_their_defs_and_calls()
         let got = strs(ev.batch(Table::Calls), "callee_text");
         want_calls += want.len();
         got_calls += found(&want, &got);
-        from_ts += strs(ev.batch(Table::Defs), "source").iter().filter(|s| *s == "tree-sitter").count();
-        assert!(ev.batch(Table::TsNodes).is_some_and(|b| b.num_rows() > 0), "{}", p.display());
+        from_ts += strs(ev.batch(Table::Defs), "source")
+            .iter()
+            .filter(|s| *s == "tree-sitter")
+            .count();
+        assert!(
+            ev.batch(Table::TsNodes).is_some_and(|b| b.num_rows() > 0),
+            "{}",
+            p.display()
+        );
     }
     eprintln!(
         "{files} broken files: {got_defs}/{want_defs} defs and {got_calls}/{want_calls} calls kept ({from_ts} defs from tree-sitter)"
     );
     assert!(files >= 30, "only {files} files");
-    assert!(got_defs * 100 >= want_defs * 97, "{got_defs}/{want_defs} defs");
-    assert!(got_calls * 100 >= want_calls * 95, "{got_calls}/{want_calls} calls");
+    assert!(
+        got_defs * 100 >= want_defs * 97,
+        "{got_defs}/{want_defs} defs"
+    );
+    assert!(
+        got_calls * 100 >= want_calls * 95,
+        "{got_calls}/{want_calls} calls"
+    );
 }
 
 #[test]
@@ -157,7 +196,9 @@ fn on_clean_files_tree_sitter_finds_nothing_ruff_missed() {
     let step = (paths.len() / 150).max(1);
     let (mut files, mut ts_nodes, mut extra, mut ts_rejects) = (0, 0, Vec::new(), Vec::new());
     for p in paths.iter().step_by(step) {
-        let Ok(bytes) = std::fs::read(p) else { continue };
+        let Ok(bytes) = std::fs::read(p) else {
+            continue;
+        };
         let ev = extract_bytes(&bytes, &config);
         if !ev.errors.is_empty() {
             continue;
@@ -168,7 +209,11 @@ fn on_clean_files_tree_sitter_finds_nothing_ruff_missed() {
             let sources = strs(ev.batch(t), "source");
             let n = sources.iter().filter(|s| *s == "tree-sitter").count();
             if n > 0 {
-                extra.push(format!("{}: {n} {} rows only tree-sitter found", rel(p, &corpus), t.name()));
+                extra.push(format!(
+                    "{}: {n} {} rows only tree-sitter found",
+                    rel(p, &corpus),
+                    t.name()
+                ));
             }
         }
         if ev.rows(Table::TsErrors) > 0 {
@@ -176,7 +221,9 @@ fn on_clean_files_tree_sitter_finds_nothing_ruff_missed() {
             ts_rejects.push(rel(p, &corpus));
         }
     }
-    eprintln!("{files} clean files, {ts_nodes} tree-sitter nodes; tree-sitter reports errors in {ts_rejects:?}");
+    eprintln!(
+        "{files} clean files, {ts_nodes} tree-sitter nodes; tree-sitter reports errors in {ts_rejects:?}"
+    );
     assert!(ts_rejects.len() * 20 <= files, "{ts_rejects:?}");
     assert!(files > 100);
     assert!(extra.is_empty(), "{}", extra.join("\n"));

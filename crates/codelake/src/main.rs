@@ -105,6 +105,13 @@ fn main() {
     // process is short-lived, so it keeps what it has (peak RSS is unchanged).
     // SAFETY: sets a process-wide option before any thread is started; no pointers involved.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // `codelake sql ... | head` must end quietly when the reader goes away, as Unix tools do,
+    // not panic on the next write: restore the default SIGPIPE action Rust's runtime ignores.
+    #[cfg(unix)]
+    // SAFETY: installs the default disposition of one signal before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

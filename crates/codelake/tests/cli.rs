@@ -182,3 +182,26 @@ fn interactive_prompt_runs_multiline_statements_and_survives_errors() {
         "\\q ends the session even mid-statement: {text}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    build_example(&db);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("codelake"))
+        .args(["sql", "--format", "csv", "--db"])
+        .arg(&db)
+        .arg("SELECT * FROM ast_nodes CROSS JOIN (SELECT 1 UNION ALL SELECT 2) t")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is dropped here, like `| head -c 64`.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

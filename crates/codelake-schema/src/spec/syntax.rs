@@ -57,8 +57,14 @@ fn text_list(name: &str, description: &str) -> Field {
 
 fn span(what: &str) -> [Field; 2] {
     [
-        offset("bstart", &format!("Span start of {what}, inclusive byte offset")),
-        offset("bend", &format!("Span end of {what}, exclusive byte offset")),
+        offset(
+            "bstart",
+            &format!("Span start of {what}, inclusive byte offset"),
+        ),
+        offset(
+            "bend",
+            &format!("Span end of {what}, exclusive byte offset"),
+        ),
     ]
 }
 
@@ -113,11 +119,17 @@ pub(super) fn defs() -> TableSpec {
     ];
     f.extend(span("the whole definition, decorators included"));
     f.extend([
-        opt_offset("name_bstart", "Span start of the identifier; null for lambdas"),
+        opt_offset(
+            "name_bstart",
+            "Span start of the identifier; null for lambdas",
+        ),
         opt_offset("name_bend", "Span end of the identifier; null for lambdas"),
         flag("is_async", "True for async def"),
         int("decorator_count", "Number of decorators"),
-        opt_text("docstring", "The docstring's value, when the body starts with one"),
+        opt_text(
+            "docstring",
+            "The docstring's value, when the body starts with one",
+        ),
         opt_text("returns_annotation", "Source text of the return annotation"),
         text_list(
             "bases",
@@ -144,7 +156,10 @@ pub(super) fn params() -> TableSpec {
         id("def_id", "The function or lambda (defs.def_id)"),
         opt_id("node_id", "The arg node in ast_nodes"),
         text("name", "The parameter name"),
-        int("position", "0-based position in the signature, in source order"),
+        int(
+            "position",
+            "0-based position in the signature, in source order",
+        ),
         text("kind", "posonly, positional, vararg, kwonly or kwarg"),
         opt_text("annotation", "Source text of the annotation"),
         opt_text("default", "Source text of the default value"),
@@ -212,24 +227,28 @@ pub(super) fn call_args() -> TableSpec {
             "node_id",
             "The argument's value expression in ast_nodes (the Starred node for *args)",
         ),
-        int("position", "0-based position among the call's arguments, in source order"),
-        opt_text("keyword", "The keyword of a keyword argument; null if positional"),
+        int(
+            "position",
+            "0-based position among the call's arguments, in source order",
+        ),
+        opt_text(
+            "keyword",
+            "The keyword of a keyword argument; null if positional",
+        ),
         opt_text("star", "* or ** for unpacked arguments; null otherwise"),
         text("text", "Source text of the argument's value"),
     ];
     f.extend(span("the whole argument (keyword= and * included)"));
     f.push(source());
-    spec(
-        "call_args",
-        "Every argument of every call.",
-        &["arg_id"],
-        f,
-    )
+    spec("call_args", "Every argument of every call.", &["arg_id"], f)
 }
 
 pub(super) fn imports() -> TableSpec {
     let mut f = vec![
-        id("import_id", "Stable hash of the statement and alias position"),
+        id(
+            "import_id",
+            "Stable hash of the statement and alias position",
+        ),
         id("file_id", "The file"),
         opt_id("node_id", "The alias node in ast_nodes"),
         opt_id("stmt_node_id", "The Import or ImportFrom node in ast_nodes"),
@@ -303,7 +322,10 @@ pub(super) fn docstrings() -> TableSpec {
         opt_id("def_id", "The documented def; null for a module docstring"),
         opt_id("owner_node_id", "The Module or def node in ast_nodes"),
         opt_id("node_id", "The string Constant in ast_nodes"),
-        text("text", "The docstring's value (escapes decoded, not dedented)"),
+        text(
+            "text",
+            "The docstring's value (escapes decoded, not dedented)",
+        ),
     ];
     f.extend(span("the string literal"));
     f.push(source());
@@ -321,7 +343,10 @@ pub(super) fn annotations() -> TableSpec {
         id("file_id", "The file"),
         opt_id("node_id", "The annotation expression in ast_nodes"),
         text("role", "parameter, return or variable"),
-        opt_id("def_id", "The function, for parameter and return annotations"),
+        opt_id(
+            "def_id",
+            "The function, for parameter and return annotations",
+        ),
         opt_id(
             "owner_node_id",
             "The annotated node: the arg, the def (return) or the AnnAssign",
@@ -396,11 +421,23 @@ pub(super) fn ts_nodes() -> TableSpec {
         id("file_id", "The file"),
         opt_id("parent_id", "The parent node; null for the root"),
         int("ordinal", "Pre-order position in the file's tree"),
-        text("kind", "tree-sitter-python node kind (function_definition, call, ERROR, ...)"),
-        opt_text("field", "The parent's field holding this node (name, body, arguments, ...)"),
-        flag("is_named", "A named node (false for punctuation and keywords)"),
+        text(
+            "kind",
+            "tree-sitter-python node kind (function_definition, call, ERROR, ...)",
+        ),
+        opt_text(
+            "field",
+            "The parent's field holding this node (name, body, arguments, ...)",
+        ),
+        flag(
+            "is_named",
+            "A named node (false for punctuation and keywords)",
+        ),
         flag("is_error", "An ERROR node"),
-        flag("is_missing", "A node the parser inserted to recover (zero width)"),
+        flag(
+            "is_missing",
+            "A node the parser inserted to recover (zero width)",
+        ),
         offset("bstart", "Span start, inclusive byte offset"),
         offset("bend", "Span end, exclusive byte offset"),
     ];
@@ -417,9 +454,18 @@ pub(super) fn ts_nodes() -> TableSpec {
 pub(super) fn ts_errors() -> TableSpec {
     let mut f = vec![
         id("file_id", "The file"),
-        id("ts_node_id", "The ERROR or missing node (ts_nodes.ts_node_id)"),
-        text("kind", "error (text the parser skipped) or missing (a token it inserted)"),
-        text("message", "What is wrong: the missing token, or the start of the skipped text"),
+        id(
+            "ts_node_id",
+            "The ERROR or missing node (ts_nodes.ts_node_id)",
+        ),
+        text(
+            "kind",
+            "error (text the parser skipped) or missing (a token it inserted)",
+        ),
+        text(
+            "message",
+            "What is wrong: the missing token, or the start of the skipped text",
+        ),
     ];
     f.extend(span("the ERROR node, or the point of the missing token"));
     f.extend([
