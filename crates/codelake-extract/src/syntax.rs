@@ -256,6 +256,82 @@ pub fn directive(comment: &str) -> Option<&'static str> {
     None
 }
 
+/// One import statement, from which its alias rows are made (by the ruff walk and by the
+/// tree-sitter recovery alike).
+pub struct ImportSite<'a> {
+    pub file_id: i64,
+    /// `from m import ...` rather than `import a.b`.
+    pub from: bool,
+    pub module: Option<&'a str>,
+    pub level: u32,
+    /// The absolute module of a `from` import (see [`absolute_module`]).
+    pub absolute: Option<String>,
+    /// The statement's span.
+    pub span: (i64, i64),
+}
+
+impl<'a> ImportSite<'a> {
+    pub fn new(
+        file_id: i64,
+        from: bool,
+        module: Option<&'a str>,
+        level: u32,
+        span: (i64, i64),
+    ) -> Self {
+        Self {
+            file_id,
+            from,
+            module,
+            level,
+            absolute: None,
+            span,
+        }
+    }
+
+    /// The row of the alias at `position` (node ids and scope left unset).
+    pub fn alias(
+        &self,
+        position: usize,
+        name: &'a str,
+        asname: Option<&'a str>,
+        alias_span: (i64, i64),
+        source: &'static str,
+    ) -> ImportRow<'a> {
+        let is_star = self.from && name == "*";
+        let kind = if self.from { "from" } else { "import" };
+        let (module, name, bound_name, absolute_module) = if self.from {
+            let bound = (!is_star).then(|| asname.unwrap_or(name));
+            (self.module, Some(name), bound, self.absolute.clone())
+        } else {
+            // `import a.b` binds `a` and imports the module `a.b`.
+            let first = name.split('.').next().unwrap_or(name);
+            (
+                Some(name),
+                None,
+                Some(asname.unwrap_or(first)),
+                Some(name.to_string()),
+            )
+        };
+        ImportRow {
+            import_id: row_id("import", self.file_id, kind, self.span, position as i64),
+            node_id: None,
+            stmt_node_id: None,
+            kind,
+            module,
+            level: self.level as i32,
+            name,
+            asname,
+            bound_name,
+            is_star,
+            absolute_module,
+            scope_id: None,
+            span: self.span,
+            alias_span,
+            source,
+        }
+    }
+}
+
 /// What the walk needs from the rest of the file's extraction.
 pub struct SyntaxInput<'a> {
     pub file_id: i64,
@@ -623,48 +699,18 @@ impl<'a> Walker<'a, '_> {
         let span = self.span(stmt.range());
         let stmt_node_id = self.id(stmt);
         let scope_id = self.scope_of(stmt).map(|(id, _, _)| id);
-        let absolute = if kind == "from" {
-            absolute_module(self.input.package, level, module)
-        } else {
-            None
-        };
+        let mut site = ImportSite::new(self.input.file_id, kind == "from", module, level, span);
+        if site.from {
+            site.absolute = absolute_module(self.input.package, level, module);
+        }
         for (i, a) in names.iter().enumerate() {
             let name = a.name.as_str();
             let asname = a.asname.as_ref().map(|n| n.as_str());
-            let is_star = kind == "from" && name == "*";
-            let (module, name, bound, absolute_module) = if kind == "import" {
-                let first = name.split('.').next().unwrap_or(name);
-                (
-                    Some(name),
-                    None,
-                    Some(asname.unwrap_or(first)),
-                    Some(name.to_string()),
-                )
-            } else {
-                let bound = if is_star {
-                    None
-                } else {
-                    Some(asname.unwrap_or(name))
-                };
-                (module, Some(name), bound, absolute.clone())
-            };
-            self.rows.imports.push(ImportRow {
-                import_id: row_id("import", self.input.file_id, kind, span, i as i64),
-                node_id: self.id(a),
-                stmt_node_id,
-                kind,
-                module,
-                level: level as i32,
-                name,
-                asname,
-                bound_name: bound,
-                is_star,
-                absolute_module,
-                scope_id,
-                span,
-                alias_span: self.span(a.range),
-                source: RUFF,
-            });
+            let mut row = site.alias(i, name, asname, self.span(a.range), RUFF);
+            row.node_id = self.id(a);
+            row.stmt_node_id = stmt_node_id;
+            row.scope_id = scope_id;
+            self.rows.imports.push(row);
         }
     }
 }

@@ -15,7 +15,9 @@ use codelake_schema::span::LineIndex;
 use rustc_hash::FxHashSet;
 use tree_sitter::{Node, Parser, Tree};
 
-use crate::syntax::{CallRow, DefRow, ImportRow, SyntaxRows, TREE_SITTER, absolute_module, row_id};
+use crate::syntax::{
+    CallRow, DefRow, ImportSite, SyntaxRows, TREE_SITTER, absolute_module, row_id,
+};
 use crate::tables::{Table, batch};
 
 thread_local! {
@@ -391,11 +393,10 @@ impl<'a> Recover<'a, '_> {
             },
             _ => (None, 0),
         };
-        let absolute = if from {
-            absolute_module(self.package, level, module)
-        } else {
-            None
-        };
+        let mut site = ImportSite::new(self.file_id, from, module, level, span);
+        if from {
+            site.absolute = absolute_module(self.package, level, module);
+        }
         let mut aliases: Vec<(Node, Option<Node>, &'a str)> = Vec::new();
         let mut c = node.walk();
         for (i, child) in node.children(&mut c).enumerate() {
@@ -420,41 +421,9 @@ impl<'a> Recover<'a, '_> {
                 continue;
             }
             let asname = asname.map(|a| self.src(a));
-            let is_star = name == "*";
-            let kind = if from { "from" } else { "import" };
-            let (module, name, bound, absolute_module) = if from {
-                let bound = if is_star {
-                    None
-                } else {
-                    Some(asname.unwrap_or(name))
-                };
-                (module, Some(name), bound, absolute.clone())
-            } else {
-                let first = name.split('.').next().unwrap_or(name);
-                (
-                    Some(name),
-                    None,
-                    Some(asname.unwrap_or(first)),
-                    Some(name.to_string()),
-                )
-            };
-            self.rows.imports.push(ImportRow {
-                import_id: row_id("import", self.file_id, kind, span, i as i64),
-                node_id: None,
-                stmt_node_id: None,
-                kind,
-                module,
-                level: level as i32,
-                name,
-                asname,
-                bound_name: bound,
-                is_star,
-                absolute_module,
-                scope_id: None,
-                span,
-                alias_span,
-                source: TREE_SITTER,
-            });
+            self.rows
+                .imports
+                .push(site.alias(i, name, asname, alias_span, TREE_SITTER));
         }
     }
 }
