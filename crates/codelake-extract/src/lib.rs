@@ -134,7 +134,8 @@ fn error_row(
 /// Reads at most `limit + 1` bytes, so an oversized file is noticed without reading it all.
 fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let f = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
+    let size = f.metadata().map_or(0, |m| m.len()).min(limit) as usize;
+    let mut buf = Vec::with_capacity(size + 1);
     f.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     Ok(buf)
 }
