@@ -33,6 +33,16 @@ pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
             b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
         }
     }
+    // A table keyed by one 64-bit id has a stable hash per row there: random bits Snappy cannot
+    // shrink, so compressing them is CPU spent for nothing.
+    if let [key] = spec.keys
+        && spec
+            .schema
+            .field_with_name(key)
+            .is_ok_and(|f| f.data_type() == &DataType::Int64)
+    {
+        b = b.set_column_compression(ColumnPath::from(*key), Compression::UNCOMPRESSED);
+    }
     b.build()
 }
 
