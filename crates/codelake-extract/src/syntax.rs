@@ -373,19 +373,14 @@ impl<'a> Walker<'a, '_> {
         Some((*ids.get(idx)?, tree, idx))
     }
 
-    fn def_row(&mut self, mut row: DefRow<'a>, node_key_scope: Option<(i64, String)>) -> i64 {
-        if let Some((scope_id, qualname)) = node_key_scope {
-            row.scope_id = Some(scope_id);
-            row.qualname = Some(qualname);
+    /// Adds a def row, with the qualname and scope id of the body scope of `node` when the
+    /// scope analysis ran.
+    fn push_def<T>(&mut self, node: &T, mut row: DefRow<'a>) {
+        if let Some((id, tree, idx)) = self.scope_of(node) {
+            row.scope_id = Some(id);
+            row.qualname = Some(tree.scopes[idx].qualname.clone());
         }
-        let id = row.def_id;
         self.rows.defs.push(row);
-        id
-    }
-
-    fn body_scope<T>(&self, node: &T) -> Option<(i64, String)> {
-        self.scope_of(node)
-            .map(|(id, tree, idx)| (id, tree.scopes[idx].qualname.clone()))
     }
 
     fn docstring(
@@ -510,8 +505,7 @@ impl<'a> Walker<'a, '_> {
             keywords: None,
             source: RUFF,
         };
-        let scope = self.body_scope(f);
-        self.def_row(row, scope);
+        self.push_def(f, row);
         self.decorators(def_id, &f.decorator_list);
         self.params(def_id, &f.parameters, true);
         if let Some(r) = returns {
@@ -571,8 +565,7 @@ impl<'a> Walker<'a, '_> {
             keywords: Some(keywords),
             source: RUFF,
         };
-        let scope = self.body_scope(c);
-        self.def_row(row, scope);
+        self.push_def(c, row);
         self.decorators(def_id, &c.decorator_list);
         for d in &c.decorator_list {
             self.visit_decorator(d);
@@ -609,8 +602,7 @@ impl<'a> Walker<'a, '_> {
             keywords: None,
             source: RUFF,
         };
-        let scope = self.body_scope(l);
-        self.def_row(row, scope);
+        self.push_def(l, row);
         if let Some(p) = &l.parameters {
             self.params(def_id, p, false);
             self.visit_parameters(p);
