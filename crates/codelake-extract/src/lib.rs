@@ -453,10 +453,20 @@ pub enum ExtractError {
 const WINDOW: usize = 64;
 
 struct Reorder {
+    /// The next file to hand to the emitter (files before it are taken or emitted).
     next_emit: usize,
     pending: BTreeMap<usize, FileEvidence>,
-    stats: ExtractStats,
     error: Option<ExtractError>,
+}
+
+/// Takes the files that are next in order out of `pending`.
+fn take_ready(st: &mut Reorder) -> Vec<FileEvidence> {
+    let mut ready = Vec::new();
+    while let Some(ev) = st.pending.remove(&st.next_emit) {
+        ready.push(ev);
+        st.next_emit += 1;
+    }
+    ready
 }
 
 /// Extracts every file on `config.jobs` threads and sends the batches to `sink` in file order.
@@ -472,9 +482,12 @@ pub fn extract_all(
     let state = Mutex::new(Reorder {
         next_emit: 0,
         pending: BTreeMap::new(),
-        stats: ExtractStats::default(),
         error: None,
     });
+    // One worker at a time emits (the sink sees files in order), without holding `state`: the
+    // others keep extracting while it coalesces and sends batches. A worker that finds the
+    // emitter busy leaves its file in `pending`; the emitter looks again before it lets go.
+    let emitter = Mutex::new(ExtractStats::default());
     let window_open = Condvar::new();
     let jobs = config.jobs.max(1).min(files.len().max(1));
 
@@ -502,29 +515,50 @@ pub fn extract_all(
                     }
                     let result = extract_file(&files[i], config);
                     on_file(result.as_ref().map_or(0, |ev| ev.file.size_bytes as u64));
-                    let Ok(mut st) = state.lock() else { return };
-                    match result {
-                        Ok(ev) => {
-                            st.pending.insert(i, ev);
-                        }
-                        Err(e) => {
-                            st.error.get_or_insert(e.into());
-                            abort.store(true, Ordering::Relaxed);
+                    {
+                        let Ok(mut st) = state.lock() else { return };
+                        match result {
+                            Ok(ev) => {
+                                st.pending.insert(i, ev);
+                            }
+                            Err(e) => {
+                                st.error.get_or_insert(e.into());
+                                abort.store(true, Ordering::Relaxed);
+                            }
                         }
                     }
-                    // Hand every file that is next in order to the sink.
-                    while !abort.load(Ordering::Relaxed) {
-                        let n = st.next_emit;
-                        let Some(ev) = st.pending.remove(&n) else {
+                    // Hand every file that is next in order to the sink, unless another
+                    // worker is doing so (it will see this file before it stops).
+                    while let Ok(mut stats) = emitter.try_lock() {
+                        loop {
+                            let ready = match state.lock() {
+                                Ok(mut st) => take_ready(&mut st),
+                                Err(_) => return,
+                            };
+                            if ready.is_empty() || abort.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            window_open.notify_all();
+                            for ev in ready {
+                                if let Err(e) = emit(ev, sink, &mut stats) {
+                                    if let Ok(mut st) = state.lock() {
+                                        st.error.get_or_insert(e);
+                                    }
+                                    abort.store(true, Ordering::Relaxed);
+                                    break;
+                                }
+                            }
+                        }
+                        drop(stats);
+                        // A file may have become ready after the last look and before the
+                        // emitter was released, by a worker that found it busy.
+                        let more = state
+                            .lock()
+                            .is_ok_and(|st| st.pending.contains_key(&st.next_emit));
+                        if !more || abort.load(Ordering::Relaxed) {
                             break;
-                        };
-                        if let Err(e) = emit(ev, sink, &mut st.stats) {
-                            st.error.get_or_insert(e);
-                            abort.store(true, Ordering::Relaxed);
                         }
-                        st.next_emit += 1;
                     }
-                    drop(st);
                     window_open.notify_all();
                 }
             };
@@ -548,6 +582,9 @@ pub fn extract_all(
     if let Some(e) = st.error {
         return Err(e);
     }
+    let stats = emitter
+        .into_inner()
+        .map_err(|_| ExtractError::Sink("a worker thread panicked".into()))?;
     if st.next_emit != files.len() {
         return Err(ExtractError::Sink(format!(
             "only {} of {} files were extracted (a worker thread panicked)",
@@ -555,7 +592,14 @@ pub fn extract_all(
             files.len()
         )));
     }
-    Ok(st.stats)
+    if stats.files != files.len() {
+        return Err(ExtractError::Sink(format!(
+            "only {} of {} files were emitted",
+            stats.files,
+            files.len()
+        )));
+    }
+    Ok(stats)
 }
 
 fn emit(
