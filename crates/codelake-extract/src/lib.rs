@@ -31,7 +31,6 @@ use ruff_text_size::Ranged;
 
 pub use scan::{ScanOptions, ScanResult, ScannedFile, scan};
 pub use tables::{ErrorRow, FileRow, Table};
-pub use ts::parse as ts_parse;
 
 /// Settings of the extraction pass.
 #[derive(Debug, Clone)]

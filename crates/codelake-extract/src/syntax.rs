@@ -57,7 +57,6 @@ pub struct ParamRow<'a> {
     pub annotation: Option<&'a str>,
     pub default: Option<&'a str>,
     pub span: (i64, i64),
-    pub source: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +86,6 @@ pub struct CallArgRow<'a> {
     pub star: Option<&'static str>,
     pub text: &'a str,
     pub span: (i64, i64),
-    pub source: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +115,6 @@ pub struct DecoratorRow<'a> {
     pub text: &'a str,
     pub dotted: Option<String>,
     pub span: (i64, i64),
-    pub source: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -425,7 +422,6 @@ impl<'a> Walker<'a, '_> {
                 annotation: prm.annotation.as_deref().map(|a| w.src(a.range())),
                 default: default.map(|d| w.src(d.range())),
                 span,
-                source: RUFF,
             });
             if annotations && let Some(a) = prm.annotation.as_deref() {
                 w.rows.annotations.push(AnnotationRow {
@@ -471,7 +467,6 @@ impl<'a> Walker<'a, '_> {
                 text: self.src(e.range()),
                 dotted,
                 span: self.span(e.range()),
-                source: RUFF,
             });
         }
     }
@@ -658,7 +653,6 @@ impl<'a> Walker<'a, '_> {
                 star,
                 text: self.src(value),
                 span: self.span(range),
-                source: RUFF,
             });
         }
         let scope_id = self.scope_of(c).map(|(id, _, _)| id);
@@ -955,7 +949,7 @@ impl SyntaxRows<'_> {
                 opt_strs(p.iter().map(|r| r.default)),
                 i64s(p.iter().map(|r| r.span.0)),
                 i64s(p.iter().map(|r| r.span.1)),
-                strs(p.iter().map(|r| r.source)),
+                strs(p.iter().map(|_| RUFF)),
             ],
         )?;
         let c = &self.calls;
@@ -998,7 +992,7 @@ impl SyntaxRows<'_> {
                 strs(a.iter().map(|r| r.text)),
                 i64s(a.iter().map(|r| r.span.0)),
                 i64s(a.iter().map(|r| r.span.1)),
-                strs(a.iter().map(|r| r.source)),
+                strs(a.iter().map(|_| RUFF)),
             ],
         )?;
         let m = &self.imports;
@@ -1041,7 +1035,7 @@ impl SyntaxRows<'_> {
                 opt_strs(dc.iter().map(|r| r.dotted.as_deref())),
                 i64s(dc.iter().map(|r| r.span.0)),
                 i64s(dc.iter().map(|r| r.span.1)),
-                strs(dc.iter().map(|r| r.source)),
+                strs(dc.iter().map(|_| RUFF)),
             ],
         )?;
         let ds = &self.docstrings;

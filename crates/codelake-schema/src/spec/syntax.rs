@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{TableSpec, col, id};
+use super::{TableSpec, col, flag, id};
 
 fn text(name: &str, description: &str) -> Field {
     col(name, DataType::Utf8, false, description)
@@ -34,10 +34,6 @@ fn offset(name: &str, description: &str) -> Field {
 
 fn opt_offset(name: &str, description: &str) -> Field {
     col(name, DataType::Int64, true, description)
-}
-
-fn flag(name: &str, description: &str) -> Field {
-    col(name, DataType::Boolean, false, description)
 }
 
 /// The item field of list columns, named as Delta Lake names array elements (so a table read
