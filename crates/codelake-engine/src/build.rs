@@ -22,8 +22,13 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
+use codelake_schema::{Layer, TableSpec};
+use datafusion::catalog::TableProvider;
+use datafusion::dataframe::DataFrame;
+
 use crate::error::{DfContext, EngineError, Result};
-use crate::{session, storage};
+use crate::rules::{self, OutputWriter, RuleParams, RuleRun};
+use crate::{info_schema, manifest, session, storage};
 
 /// Everything `codelake build` is told.
 #[derive(Debug, Clone)]
@@ -32,6 +37,8 @@ pub struct BuildOptions {
     pub db: PathBuf,
     pub scan: ScanOptions,
     pub extract: ExtractConfig,
+    /// Values of the rules' `$name` parameters.
+    pub params: RuleParams,
 }
 
 /// What a build did.
@@ -48,6 +55,10 @@ pub struct BuildReport {
     /// last batch is handed over; the writers run meanwhile), commit (until every table's Delta
     /// commit), validate.
     pub stages: Vec<(&'static str, Duration)>,
+    /// What each rule did, in the order they ran.
+    pub rules: Vec<RuleRun>,
+    /// The id of the run (its row in `runs`, and `_codelake/manifest.json`).
+    pub run_id: String,
     pub elapsed: Duration,
 }
 
@@ -95,6 +106,59 @@ impl PartitionStream for ChannelPartition {
             rx.recv().await.map(|item| (item, Some(rx)))
         });
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}
+
+/// A batch relabelled with a spec's schema. Columns whose types differ only in names or
+/// nullability of nested fields (a list's item, a map's entries, a struct built by a union with
+/// a typed NULL) are cast to the spec's type; a null where the spec forbids one is an error.
+fn conform(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// A one-shot partition over a stream that is already running.
+struct OnceStream {
+    schema: SchemaRef,
+    stream: Mutex<Option<SendableRecordBatchStream>>,
+}
+
+impl std::fmt::Debug for OnceStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnceStream").finish_non_exhaustive()
+    }
+}
+
+impl PartitionStream for OnceStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        match self.stream.lock().ok().and_then(|mut s| s.take()) {
+            Some(s) => s,
+            None => {
+                let err = DataFusionError::Execution("rule stream executed twice".into());
+                Box::pin(RecordBatchStreamAdapter::new(
+                    self.schema.clone(),
+                    futures::stream::once(async move { Err(err) }),
+                ))
+            }
+        }
     }
 }
 
@@ -173,6 +237,7 @@ impl EvidenceSink for ChannelSink {
 /// table with one Delta commit each, then validates the tables through `information_schema`.
 pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<BuildReport> {
     let start = Instant::now();
+    let (run_id, started_us, started_at) = manifest::new_run();
     progress.stage("scanning");
     let mut scan_opts = opts.scan.clone();
     scan_opts.skip_dir = Some(opts.db.clone());
@@ -266,24 +331,238 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let stats = extracted??;
     stage("commit");
 
+    progress.stage("relating");
+    let ddl_fingerprints = manifest::write_schema_sql(&opts.db)?;
+    let planned = {
+        let ctx = session::open_layers(&opts.db, &[Layer::Evidence]).await?;
+        rules::plan_all(&ctx, &opts.params).await?
+    };
+    let evidence = session::open_layers(&opts.db, &[Layer::Evidence]).await?;
+    let writer = DeltaOutputs {
+        db: opts.db.clone(),
+        ctx: evidence.clone(),
+    };
+    let rule_runs = rules::run_all(&evidence, &opts.params, &writer).await?;
+    drop(evidence);
+    stage("relate");
+
     progress.stage("validating");
+    let runs_spec = codelake_schema::spec("runs")
+        .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
+    storage::ensure(&opts.db, runs_spec).await?;
     let checked = session::open_session(&opts.db).await?;
+    let info_schema_hash =
+        info_schema::snapshot(&checked, &manifest::meta_dir(&opts.db).join("information_schema"))
+            .await?;
     let versions = table_versions(&opts.db).await?;
     drop(checked);
     stage("validate");
+
+    let mut rows: BTreeMap<String, usize> = stats
+        .rows
+        .iter()
+        .map(|(t, n)| (t.to_string(), *n))
+        .collect();
+    for r in &rule_runs {
+        if r.kind == rules::RuleKind::Output {
+            rows.insert(r.name.to_string(), r.rows);
+        }
+    }
+    let doc = manifest_json(ManifestParts {
+        opts,
+        run_id: &run_id,
+        started_us,
+        started_at: &started_at,
+        stats: &stats,
+        planned: &planned,
+        runs: &rule_runs,
+        ddl: &ddl_fingerprints,
+        info_schema_hash: &info_schema_hash,
+        rows: &rows,
+        versions: &versions,
+        stages: &stages,
+        elapsed: start.elapsed(),
+    });
+    manifest::record(&opts.db, &doc).await?;
     Ok(BuildReport {
-        rows: stats
-            .rows
-            .iter()
-            .map(|(t, n)| (t.to_string(), *n))
-            .collect(),
+        rows,
+        run_id,
         stats,
         versions,
         skipped_symlinks: scanned.skipped_symlinks,
         walk_errors: scanned.walk_errors,
         stages,
+        rules: rule_runs,
         elapsed: start.elapsed(),
     })
+}
+
+struct ManifestParts<'a> {
+    opts: &'a BuildOptions,
+    run_id: &'a str,
+    started_us: i64,
+    started_at: &'a str,
+    stats: &'a ExtractStats,
+    planned: &'a [rules::PlannedRule],
+    runs: &'a [RuleRun],
+    ddl: &'a BTreeMap<String, String>,
+    info_schema_hash: &'a str,
+    rows: &'a BTreeMap<String, usize>,
+    versions: &'a BTreeMap<String, i64>,
+    stages: &'a [(&'static str, Duration)],
+    elapsed: Duration,
+}
+
+/// The manifest of a run (see [`manifest`]).
+fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
+    use serde_json::json;
+    let x = &p.opts.extract;
+    let config = json!({
+        "jobs": x.jobs,
+        "max_file_bytes": x.max_file_bytes,
+        "scopes": x.scopes,
+        "syntax": x.syntax,
+        "tokens": x.tokens,
+        "tree_sitter": format!("{:?}", x.tree_sitter),
+        "include": p.opts.scan.include,
+        "exclude": p.opts.scan.exclude,
+        "params": p.opts.params.0.iter().map(|(k, v)| (k.clone(), json!(v.to_string()))).collect::<serde_json::Map<_, _>>(),
+    });
+    // Tables an evidence layer that was switched off leaves empty, and why.
+    let mut empty_layers: Vec<(&str, &str)> = Vec::new();
+    if !x.scopes {
+        for t in ["scopes", "symbols", "bindings", "name_refs"] {
+            empty_layers.push((t, "the scope analysis was off (--no-scopes)"));
+        }
+    }
+    if !x.syntax {
+        for t in ["defs", "params", "calls", "call_args", "imports", "decorators", "docstrings", "annotations", "comments"] {
+            empty_layers.push((t, "the syntax evidence was off (--no-syntax)"));
+        }
+    }
+    let rules: Vec<serde_json::Value> = p
+        .planned
+        .iter()
+        .map(|pr| {
+            let run = p.runs.iter().find(|r| r.name == pr.def.name);
+            let notes: Vec<String> = pr
+                .inputs
+                .iter()
+                .filter_map(|i| {
+                    empty_layers
+                        .iter()
+                        .find(|(t, _)| t == i)
+                        .map(|(t, why)| format!("input {t} is empty: {why}"))
+                })
+                .collect();
+            json!({
+                "name": pr.def.name,
+                "kind": format!("{:?}", pr.def.kind).to_lowercase(),
+                "inputs": pr.inputs,
+                "fingerprint": pr.fingerprint,
+                "rows": run.map(|r| r.rows),
+                "ms": run.map(|r| manifest::ms(r.elapsed)),
+                "notes": notes,
+            })
+        })
+        .collect();
+    let tables: serde_json::Map<String, serde_json::Value> = codelake_schema::registry()
+        .iter()
+        .map(|s| {
+            (
+                s.name.to_string(),
+                json!({
+                    "layer": s.layer.name(),
+                    "rows": p.rows.get(s.name),
+                    "delta_version": p.versions.get(s.name),
+                    "ddl_fingerprint": p.ddl.get(s.name),
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "run_id": p.run_id,
+        "started_at": p.started_at,
+        "started_at_us": p.started_us,
+        "versions": manifest::versions(),
+        "repo": p.opts.repo.to_string_lossy(),
+        "config": config.to_string(),
+        "files": p.stats.files,
+        "bytes": p.stats.bytes,
+        "elapsed_ms": p.elapsed.as_millis() as i64,
+        "info_schema_hash": p.info_schema_hash,
+        "rules": rules,
+        "tables": tables,
+        "stages_ms": p.stages.iter().map(|(n, d)| (n.to_string(), manifest::ms(*d))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+/// Writes the rules' outputs as Delta tables of the database.
+struct DeltaOutputs {
+    db: PathBuf,
+    ctx: datafusion::prelude::SessionContext,
+}
+
+#[async_trait::async_trait]
+impl OutputWriter for DeltaOutputs {
+    async fn write(
+        &self,
+        spec: &'static TableSpec,
+        df: DataFrame,
+    ) -> Result<(usize, Arc<dyn TableProvider>)> {
+        use crate::error::DeltaContext;
+        let delta = storage::ensure(&self.db, spec).await?;
+        // The rule's rows, relabelled with the spec's schema (its field metadata; a null in a
+        // NOT NULL column is an error here), streamed into the Delta writer.
+        let rule_stream = df
+            .execute_stream()
+            .await
+            .df_context(|| format!("running the rule of {}", spec.name))?;
+        let schema = spec.schema.clone();
+        let relabelled = futures::StreamExt::map(rule_stream, {
+            let schema = schema.clone();
+            move |batch| {
+                batch.and_then(|b| {
+                    conform(&b, &schema).map_err(|e| DataFusionError::ArrowError(Box::new(e), None))
+                })
+            }
+        });
+        let source = StreamingTable::try_new(
+            schema.clone(),
+            vec![Arc::new(OnceStream {
+                schema: schema.clone(),
+                stream: Mutex::new(Some(Box::pin(RecordBatchStreamAdapter::new(
+                    schema.clone(),
+                    relabelled,
+                )))),
+            })],
+        )
+        .df_context(|| format!("preparing the write of {}", spec.name))?;
+        let input = self
+            .ctx
+            .read_table(Arc::new(source))
+            .df_context(|| format!("preparing the write of {}", spec.name))?;
+        let table = delta
+            .write(Vec::new())
+            .with_input_plan(input.logical_plan().clone())
+            .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
+            .with_writer_properties(storage::writer_properties(spec))
+            .await
+            .delta_context(spec.name)?;
+        let rows = table
+            .snapshot()
+            .delta_context(spec.name)?
+            .log_data()
+            .iter()
+            .map(|f| f.num_records().unwrap_or(0))
+            .sum::<usize>();
+        let provider = table
+            .table_provider()
+            .with_session(Arc::new(self.ctx.state()))
+            .await
+            .df_context(|| format!("opening table {}", spec.name))?;
+        Ok((rows, provider))
+    }
 }
 
 /// Overwrites a table with the rows of a DataFusion plan: delta-rs executes the plan (in its own

@@ -120,3 +120,50 @@ pub async fn validate(ctx: &SessionContext, specs: &[TableSpec]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The views of `information_schema` a build snapshots, with the order that makes each
+/// snapshot deterministic.
+pub const SNAPSHOT_VIEWS: &[(&str, &str)] = &[
+    ("tables", "table_catalog, table_schema, table_name"),
+    ("columns", "table_catalog, table_schema, table_name, ordinal_position"),
+    ("routines", "routine_name, specific_name"),
+    ("parameters", "specific_name, rid, ordinal_position"),
+    ("df_settings", "name"),
+];
+
+/// Snapshots `information_schema` as JSON lines, one file per view, into `dir`; returns the
+/// hash over all of them (in view order).
+pub async fn snapshot(ctx: &SessionContext, dir: &std::path::Path) -> Result<String> {
+    std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = blake3::Hasher::new();
+    for (view, order) in SNAPSHOT_VIEWS {
+        let sql = format!("SELECT * FROM information_schema.{view} ORDER BY {order}");
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .df_context(|| format!("reading information_schema.{view}"))?
+            .collect()
+            .await
+            .df_context(|| format!("reading information_schema.{view}"))?;
+        let mut buf = Vec::new();
+        {
+            let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut buf);
+            for b in &batches {
+                w.write(b).map_err(|e| {
+                    EngineError::Other(format!("writing information_schema.{view}: {e}"))
+                })?;
+            }
+            w.finish().map_err(|e| {
+                EngineError::Other(format!("writing information_schema.{view}: {e}"))
+            })?;
+        }
+        hasher.update(view.as_bytes());
+        hasher.update(&buf);
+        let path = dir.join(format!("{view}.jsonl"));
+        std::fs::write(&path, &buf).map_err(|source| EngineError::Io { path, source })?;
+    }
+    Ok(hasher.finalize().to_hex()[..16].to_string())
+}

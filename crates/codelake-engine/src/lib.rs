@@ -8,10 +8,14 @@
 //!   commit per table.
 
 pub mod build;
+pub mod ddl;
 pub mod error;
 pub mod info_schema;
+pub mod manifest;
+pub mod rules;
 pub mod session;
 pub mod storage;
+pub mod udf;
 
 pub use build::{BuildOptions, BuildReport, build};
 pub use error::{EngineError, Result};

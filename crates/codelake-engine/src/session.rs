@@ -11,8 +11,13 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::delta_datafusion::DeltaTableFactory;
 
+use codelake_schema::Layer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
+use datafusion::logical_expr::planner::TypePlanner;
+use datafusion::sql::sqlparser::ast;
+
 use crate::error::{DfContext, EngineError, Result};
-use crate::{info_schema, storage};
+use crate::{info_schema, storage, udf};
 
 /// A session configured for codelake: `information_schema` on, the `DELTATABLE` format
 /// registered for `CREATE EXTERNAL TABLE ... STORED AS DELTATABLE`.
@@ -31,8 +36,61 @@ pub fn new_session_context() -> SessionContext {
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
         .with_table_factory("DELTATABLE".to_string(), Arc::new(DeltaTableFactory {}))
+        .with_type_planner(Arc::new(CodelakeTypes))
         .build();
-    SessionContext::new_with_state(state)
+    let ctx = SessionContext::new_with_state(state);
+    udf::register(&ctx);
+    ctx
+}
+
+/// SQL types DataFusion 55 does not plan by itself, as the specs use them (so the DDL that
+/// `codelake` renders from the specs runs): `MAP(K, V)` as an Arrow map whose entries are named
+/// as Delta Lake names them, and `TIMESTAMP(6) WITH TIME ZONE` as microseconds in UTC.
+#[derive(Debug)]
+struct CodelakeTypes;
+
+impl TypePlanner for CodelakeTypes {
+    fn plan_type_field(&self, sql_type: &ast::DataType) -> datafusion::error::Result<Option<FieldRef>> {
+        let data_type = match sql_type {
+            ast::DataType::Map(k, v) => {
+                let (Some(k), Some(v)) = (scalar(k), scalar(v)) else {
+                    return Ok(None);
+                };
+                map_type(k, v)
+            }
+            ast::DataType::Timestamp(Some(6), ast::TimezoneInfo::WithTimeZone) => {
+                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(Arc::new(Field::new("", data_type, true))))
+    }
+}
+
+fn scalar(t: &ast::DataType) -> Option<DataType> {
+    match t {
+        ast::DataType::Varchar(_) | ast::DataType::String(_) | ast::DataType::Text => Some(DataType::Utf8),
+        ast::DataType::BigInt(_) => Some(DataType::Int64),
+        ast::DataType::Int(_) | ast::DataType::Integer(_) => Some(DataType::Int32),
+        ast::DataType::Boolean => Some(DataType::Boolean),
+        ast::DataType::Double(_) | ast::DataType::DoublePrecision => Some(DataType::Float64),
+        _ => None,
+    }
+}
+
+/// An Arrow map with Delta Lake's entry names (`key_value`, `key`, `value`).
+pub fn map_type(key: DataType, value: DataType) -> DataType {
+    DataType::Map(
+        Arc::new(Field::new(
+            "key_value",
+            DataType::Struct(Fields::from(vec![
+                Field::new("key", key, false),
+                Field::new("value", value, true),
+            ])),
+            false,
+        )),
+        false,
+    )
 }
 
 /// Optimizer rules left out of DataFusion 55's defaults: `extract_leaf_expressions` and its
@@ -68,10 +126,20 @@ pub async fn register(ctx: &SessionContext, spec: &TableSpec, table: &DeltaTable
 /// Opens a session over the database at `db`: registers every table of the registry and
 /// validates each against its spec through `information_schema`.
 pub async fn open_session(db: &Path) -> Result<SessionContext> {
+    open_layers(db, &[Layer::Evidence, Layer::Cpg, Layer::Meta]).await
+}
+
+/// Opens a session over the tables of some layers only, validated like [`open_session`].
+pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> {
     let ctx = new_session_context();
+    let specs: Vec<TableSpec> = registry()
+        .iter()
+        .filter(|s| layers.contains(&s.layer))
+        .cloned()
+        .collect();
     let mut found = 0;
     let mut missing = Vec::new();
-    for spec in registry() {
+    for spec in &specs {
         match storage::open(db, spec).await? {
             Some(table) => {
                 register(&ctx, spec, &table).await?;
@@ -92,6 +160,6 @@ pub async fn open_session(db: &Path) -> Result<SessionContext> {
             ),
         });
     }
-    info_schema::validate(&ctx, registry()).await?;
+    info_schema::validate(&ctx, &specs).await?;
     Ok(ctx)
 }

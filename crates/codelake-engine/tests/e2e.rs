@@ -26,6 +26,7 @@ fn options(db: &Path, jobs: usize) -> BuildOptions {
             jobs,
             ..ExtractConfig::default()
         },
+        params: Default::default(),
     }
 }
 

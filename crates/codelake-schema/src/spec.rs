@@ -10,11 +10,16 @@ use std::sync::{Arc, LazyLock};
 
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
+mod cpg;
 mod syntax;
+pub use cpg::{EDGE_KINDS, SEMANTIC_NODE_KINDS, edges_list_type, props_map_type};
 pub use syntax::list_item;
 
 /// The metadata key under which a field's description is kept.
 pub const DESCRIPTION_KEY: &str = "description";
+/// The metadata key under which a field's SQL default (a literal, as SQL text) is kept; the DDL
+/// renders it as `DEFAULT <literal>`.
+pub const DEFAULT_KEY: &str = "default";
 
 #[derive(Debug, Clone)]
 pub struct TableSpec {
@@ -26,9 +31,42 @@ pub struct TableSpec {
     /// The order rows are written in.
     pub sort_order: &'static [&'static str],
     pub partition_by: &'static [&'static str],
+    /// Which part of the pipeline fills the table.
+    pub layer: Layer,
+}
+
+/// The part of the pipeline a table belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// Per-file facts, written by the parallel extraction pass.
+    Evidence,
+    /// Relations and graph outputs, written by the rules (DataFusion plans) after extraction.
+    Cpg,
+    /// Bookkeeping of the database itself (the `runs` history).
+    Meta,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Evidence => "evidence",
+            Layer::Cpg => "cpg",
+            Layer::Meta => "meta",
+        }
+    }
 }
 
 impl TableSpec {
+    /// The SQL default of a column (a literal as SQL text), from its field metadata.
+    pub fn column_default(&self, column: &str) -> Option<&str> {
+        self.schema
+            .field_with_name(column)
+            .ok()?
+            .metadata()
+            .get(DEFAULT_KEY)
+            .map(String::as_str)
+    }
+
     /// The description of a column, from its field metadata.
     pub fn column_description(&self, column: &str) -> Option<&str> {
         self.schema
@@ -121,6 +159,7 @@ fn files() -> TableSpec {
         keys: &["file_id"],
         sort_order: &["path"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -153,6 +192,7 @@ fn file_lines() -> TableSpec {
         keys: &["file_id", "line_no"],
         sort_order: &["file_id", "line_no"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -248,6 +288,7 @@ fn ast_nodes() -> TableSpec {
         keys: &["node_id"],
         sort_order: &["file_id", "ordinal"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -289,6 +330,7 @@ fn extract_errors() -> TableSpec {
         keys: &["file_id", "stage", "bstart", "message"],
         sort_order: &["path", "bstart"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -359,6 +401,7 @@ fn scopes() -> TableSpec {
         keys: &["scope_id"],
         sort_order: &["file_id", "bstart"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -406,6 +449,7 @@ fn symbols() -> TableSpec {
         keys: &["scope_id", "name"],
         sort_order: &["file_id", "scope_id", "name"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -453,6 +497,7 @@ fn bindings() -> TableSpec {
         keys: &["binding_id"],
         sort_order: &["file_id", "bstart"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -498,6 +543,7 @@ fn name_refs() -> TableSpec {
         keys: &["ref_id"],
         sort_order: &["file_id", "bstart"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -523,12 +569,24 @@ static REGISTRY: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         syntax::tokens(),
         syntax::ts_nodes(),
         syntax::ts_errors(),
+        cpg::cpg_nodes(),
+        cpg::cpg_edges(),
+        cpg::cpg_props(),
+        cpg::unresolved(),
+        cpg::cpg_props_map(),
+        cpg::cpg_edges_by_src(),
+        cpg::runs(),
     ]
 });
 
 /// Every table spec, in catalog order.
 pub fn registry() -> &'static [TableSpec] {
     &REGISTRY
+}
+
+/// The specs of one layer, in catalog order.
+pub fn layer(layer: Layer) -> impl Iterator<Item = &'static TableSpec> {
+    registry().iter().filter(move |s| s.layer == layer)
 }
 
 /// The spec of a table by name.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use codelake_engine::build::{BuildOptions, BuildReport, Progress};
+use codelake_engine::rules::RuleParams;
 use codelake_extract::{ExtractConfig, ScanOptions, TreeSitter};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -74,6 +75,11 @@ enum Command {
         /// files with syntax errors).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "LAYER")]
         evidence: Vec<Evidence>,
+        /// Set a rule parameter (repeatable): `min_confidence=0.5` keeps only candidates of
+        /// ambiguous names with at least that confidence; `max_reexport_depth=8` bounds the
+        /// re-export chains followed. See `codelake plan`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
     /// Run SQL over the tables of a build; without QUERY, open an interactive prompt.
     Sql {
@@ -150,6 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
             no_scopes,
             no_syntax,
             evidence,
+            params,
         } => {
             if !repo.is_dir() {
                 bail!("{} is not a directory", repo.display());
@@ -182,6 +189,7 @@ async fn run(cli: Cli) -> Result<()> {
                     skip_dir: None,
                 },
                 extract,
+                params: rule_params(&params)?,
             };
             let progress = Arc::new(Bar::new(cli.quiet));
             let report = codelake_engine::build(&opts, progress.clone())
@@ -207,6 +215,14 @@ async fn run(cli: Cli) -> Result<()> {
             output::print_tables(&ctx).await
         }
     }
+}
+
+fn rule_params(assignments: &[String]) -> Result<RuleParams> {
+    let mut params = RuleParams::default();
+    for a in assignments {
+        params.set(a)?;
+    }
+    Ok(params)
 }
 
 fn db_dir(db: Option<PathBuf>) -> Result<PathBuf> {
@@ -240,6 +256,16 @@ fn print_summary(r: &BuildReport, db: &Path) {
         .map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64()))
         .collect();
     println!("  stages: {}", stages.join(", "));
+    let slow: Vec<String> = {
+        let mut rules: Vec<_> = r.rules.iter().collect();
+        rules.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+        rules
+            .iter()
+            .take(5)
+            .map(|x| format!("{} {:.2}s", x.name, x.elapsed.as_secs_f64()))
+            .collect()
+    };
+    println!("  {} rules; slowest: {}", r.rules.len(), slow.join(", "));
     println!(
         "  extraction errors: {} rows in {} files (see the extract_errors table)",
         s.error_rows, s.files_with_errors

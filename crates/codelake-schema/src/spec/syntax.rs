@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{TableSpec, col, flag, id};
+use super::{Layer, TableSpec, col, flag, id};
 
 fn text(name: &str, description: &str) -> Field {
     col(name, DataType::Utf8, false, description)
@@ -84,6 +84,7 @@ fn spec(
         keys,
         sort_order: &["file_id", "bstart"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -408,6 +409,7 @@ pub(super) fn tokens() -> TableSpec {
         keys: &["file_id", "ordinal"],
         sort_order: &["file_id", "ordinal"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 
@@ -444,6 +446,7 @@ pub(super) fn ts_nodes() -> TableSpec {
         keys: &["ts_node_id"],
         sort_order: &["file_id", "ordinal"],
         partition_by: &[],
+        layer: Layer::Evidence,
     }
 }
 

@@ -1,0 +1,46 @@
+-- Every edge, from the edge rules, each keyed by a stable hash of kind, ends and rule.
+WITH e AS (
+  SELECT a.kind, a.src_id, a.dst_id, a.file_id, a.origin, a.rule, 1.0 AS confidence,
+         CAST(NULL AS BIGINT) AS ambiguity_group_id, a.field, a.field_index
+  FROM edges_ast a
+  UNION ALL
+  SELECT c.kind, c.src_id, c.dst_id, c.file_id, c.origin, c.rule, 1.0, CAST(NULL AS BIGINT),
+         CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_contains c
+  UNION ALL
+  SELECT s.kind, s.src_id, s.dst_id, s.file_id, s.origin, s.rule, 1.0, CAST(NULL AS BIGINT),
+         CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_scope_parent s
+  UNION ALL
+  SELECT d.kind, d.src_id, d.dst_id, d.file_id, d.origin, d.rule, 1.0, CAST(NULL AS BIGINT),
+         CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_defines d
+  UNION ALL
+  SELECT b.kind, b.src_id, b.dst_id, b.file_id, b.origin, b.rule, 1.0, CAST(NULL AS BIGINT),
+         CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_binds b
+  UNION ALL
+  SELECT r.kind, r.src_id, r.dst_id, r.file_id, r.origin, r.rule, r.confidence,
+         r.ambiguity_group_id, CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_refers_to r
+  UNION ALL
+  SELECT b.kind, b.src_id, b.dst_id, b.file_id, b.origin, b.rule, b.confidence,
+         b.ambiguity_group_id, CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_builtin b
+  UNION ALL
+  SELECT i.kind, i.src_id, i.dst_id, i.file_id, i.origin, i.rule, i.confidence,
+         i.ambiguity_group_id, CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_imports i
+  UNION ALL
+  SELECT c.kind, c.src_id, c.dst_id, c.file_id, c.origin, c.rule, c.confidence,
+         c.ambiguity_group_id, CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_calls c
+  UNION ALL
+  SELECT h.kind, h.src_id, h.dst_id, h.file_id, h.origin, h.rule, h.confidence,
+         h.ambiguity_group_id, CAST(NULL AS VARCHAR), CAST(NULL AS INT)
+  FROM edges_inherits h
+)
+SELECT stable_id('edge', e.kind, e.src_id, e.dst_id, e.rule) AS edge_id, e.kind, e.src_id,
+       e.dst_id, e.file_id, e.origin, e.rule, e.confidence, e.ambiguity_group_id, e.field,
+       e.field_index
+FROM e

@@ -1,0 +1,57 @@
+-- Every node: the AST nodes (module-qualified qualname for definitions), and the semantic nodes
+-- FILE, MODULE, SCOPE, BINDING (spanning its site node), EXTERNAL_MODULE and BUILTIN.
+WITH module_spans AS (
+  SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.kind = 'Module'
+)
+SELECT n.node_id, n.kind, n.file_id, f.path, n.bstart, n.bend, n.name,
+       CASE WHEN d.qualname IS NULL THEN CAST(NULL AS VARCHAR)
+            WHEN f.module IS NULL THEN d.qualname
+            ELSE f.module || '.' || d.qualname END AS qualname,
+       n.span
+FROM ast_nodes n
+JOIN files f ON f.file_id = n.file_id
+LEFT JOIN defs d ON d.node_id = n.node_id
+UNION ALL
+SELECT f.file_id AS node_id, 'FILE' AS kind, f.file_id, f.path, m.bstart, m.bend, f.path AS name,
+       CAST(NULL AS VARCHAR) AS qualname,
+       m.span
+FROM files f LEFT JOIN module_spans m ON m.file_id = f.file_id
+UNION ALL
+SELECT stable_id('module', s.file_id), 'MODULE', s.file_id, f.path, m.bstart, m.bend,
+       f.module AS name, f.module AS qualname, m.span
+FROM scopes s
+JOIN files f ON f.file_id = s.file_id
+LEFT JOIN module_spans m ON m.file_id = s.file_id
+WHERE s.kind = 'module'
+UNION ALL
+SELECT s.scope_id, 'SCOPE', s.file_id, f.path, s.bstart, s.bend, s.name,
+       CASE WHEN f.module IS NULL THEN s.qualname
+            WHEN s.kind = 'module' THEN f.module
+            ELSE f.module || '.' || s.qualname END,
+       n.span
+FROM scopes s
+JOIN files f ON f.file_id = s.file_id
+JOIN ast_nodes n ON n.node_id = s.node_id
+UNION ALL
+SELECT b.binding_id, 'BINDING', b.file_id, f.path, n.bstart, n.bend, b.name,
+       CASE WHEN s.kind = 'module' THEN COALESCE(f.module || '.', '') || b.name
+            ELSE COALESCE(f.module || '.', '') || s.qualname || '.' || b.name END,
+       n.span
+FROM bindings b
+JOIN files f ON f.file_id = b.file_id
+JOIN scopes s ON s.scope_id = b.scope_id
+JOIN ast_nodes n ON n.node_id = b.node_id
+UNION ALL
+SELECT DISTINCT it.target_id, 'EXTERNAL_MODULE', CAST(NULL AS BIGINT) AS file_id,
+       CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, it.target_module AS name,
+       it.target_module AS qualname,
+       CAST(NULL AS STRUCT<bstart BIGINT, bend BIGINT, start_line INT, start_col INT, end_line INT, end_col INT>)
+FROM import_targets it
+WHERE it.target_kind = 'external'
+UNION ALL
+SELECT DISTINCT stable_id('builtin', r.name), 'BUILTIN', CAST(NULL AS BIGINT) AS file_id,
+       CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, r.name,
+       'builtins.' || r.name,
+       CAST(NULL AS STRUCT<bstart BIGINT, bend BIGINT, start_line INT, start_col INT, end_line INT, end_col INT>)
+FROM name_refs r
+WHERE r.ctx = 'Load' AND r.resolution = 'builtin'

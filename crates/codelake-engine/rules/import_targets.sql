@@ -1,0 +1,61 @@
+-- Where every import alias leads (the IMPORTS edges), or why it leads nowhere:
+--   `import a.b.c`        -> the module a.b.c of the repository, else the external module;
+--   `from m import *`     -> the module m;
+--   `from m import name`  -> what m exports as name (module_exports: definitions, bindings,
+--                            submodules, following re-exports), else the submodule m.name;
+--   anything from outside the repository -> an EXTERNAL_MODULE node.
+-- target_kind is def, binding, module, external or, for a failure, unresolved (with reason).
+WITH sites AS (
+  SELECT i.node_id, i.file_id, i.kind, i.is_star, i.name, i.bstart, i.bend,
+         CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END AS src_module,
+         split_part(CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END,
+                    '.', 1) AS top_package,
+         i.absolute_module IS NULL AND i.kind = 'from' AS beyond_top
+  FROM imports i
+  WHERE i.node_id IS NOT NULL
+),
+top_packages AS (SELECT DISTINCT split_part(mi.module, '.', 1) AS top FROM module_index mi),
+classified AS (
+  SELECT s.*, src.module_node_id AS src_node_id, tp.top IS NOT NULL AS in_repo_package
+  FROM sites s
+  LEFT JOIN module_index src ON src.module = s.src_module
+  LEFT JOIN top_packages tp ON tp.top = s.top_package
+),
+found AS (
+  -- Named imports from a repository module, through its exports.
+  SELECT c.node_id, e.target_kind, e.target_id, e.target_module
+  FROM classified c
+  JOIN module_exports e ON e.module = c.src_module AND e.name = c.name
+  WHERE c.kind = 'from' AND NOT c.is_star AND c.src_node_id IS NOT NULL
+  UNION ALL
+  -- ... else the submodule.
+  SELECT c.node_id, 'module', sub.module_node_id, sub.module
+  FROM classified c
+  JOIN module_index sub ON sub.module = concat(c.src_module, '.', c.name)
+  LEFT JOIN module_exports e ON e.module = c.src_module AND e.name = c.name
+  WHERE c.kind = 'from' AND NOT c.is_star AND e.module IS NULL
+)
+SELECT c.node_id, c.file_id, c.bstart, c.bend,
+       COALESCE(f.target_kind,
+                CASE WHEN c.beyond_top THEN 'unresolved'
+                     WHEN c.src_node_id IS NOT NULL AND (c.kind = 'import' OR c.is_star) THEN 'module'
+                     WHEN c.src_node_id IS NULL AND NOT c.in_repo_package THEN 'external'
+                     ELSE 'unresolved' END) AS target_kind,
+       COALESCE(f.target_id,
+                CASE WHEN c.beyond_top THEN CAST(NULL AS BIGINT)
+                     WHEN c.src_node_id IS NOT NULL AND (c.kind = 'import' OR c.is_star) THEN c.src_node_id
+                     WHEN c.src_node_id IS NULL AND NOT c.in_repo_package
+                       THEN stable_id('external_module', c.src_module)
+                     ELSE CAST(NULL AS BIGINT) END) AS target_id,
+       COALESCE(f.target_module,
+                CASE WHEN c.beyond_top THEN CAST(NULL AS VARCHAR) ELSE c.src_module END) AS target_module,
+       CASE WHEN f.target_kind IS NOT NULL THEN CAST(NULL AS VARCHAR)
+            WHEN c.beyond_top THEN 'relative_beyond_top_level'
+            WHEN c.src_node_id IS NOT NULL AND (c.kind = 'import' OR c.is_star) THEN CAST(NULL AS VARCHAR)
+            WHEN c.src_node_id IS NULL AND NOT c.in_repo_package THEN CAST(NULL AS VARCHAR)
+            WHEN c.src_node_id IS NULL THEN 'module_not_found'
+            ELSE 'not_in_module' END AS reason,
+       CASE WHEN c.name IS NULL OR c.is_star THEN c.src_module
+            ELSE c.src_module || '.' || c.name END AS looked_up
+FROM classified c
+LEFT JOIN found f ON f.node_id = c.node_id

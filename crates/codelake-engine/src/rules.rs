@@ -1,0 +1,416 @@
+//! The rules: every relation between facts and every CPG output is a DataFusion plan.
+//!
+//! A rule is SQL (in `crates/codelake-engine/rules/<name>.sql`, every column qualified) parsed
+//! once against the registered tables. Its inputs are the tables its plan scans; rules run in
+//! dependency order. An intermediate (a rule other rules read) is computed once and cached in
+//! memory (`DataFrame::cache`); an output rule writes the Delta table of the spec with its name
+//! and is then read back from Delta by the rules after it. Tunable thresholds are `$name`
+//! placeholders bound at run time ([`RuleParams`]). Each rule's optimized logical plan has a
+//! fingerprint: a BLAKE3 hash of its indented display, which names every table, column and
+//! expression deterministically, so unchanged rules over unchanged schemas keep their
+//! fingerprints.
+//!
+//! There is no fallback: a rule that fails to plan or to run fails the build, naming the rule.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use codelake_schema::{Layer, TableSpec, registry};
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::datasource::ViewTable;
+use datafusion::logical_expr::{LogicalPlan, col as df_col, expr::Sort};
+use datafusion::prelude::{DataFrame, SessionContext, cast};
+use datafusion::sql::parser::Statement;
+
+use crate::error::{EngineError, Result};
+
+/// What becomes of a rule's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// Read by other rules: computed once, kept in memory for the rest of the run.
+    Intermediate,
+    /// Written to the Delta table of the spec with the rule's name.
+    Output,
+}
+
+/// A rule of the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleDef {
+    pub name: &'static str,
+    pub kind: RuleKind,
+    pub sql: &'static str,
+}
+
+macro_rules! rule {
+    ($name:literal, $kind:ident) => {
+        RuleDef {
+            name: $name,
+            kind: RuleKind::$kind,
+            sql: include_str!(concat!("../rules/", $name, ".sql")),
+        }
+    };
+}
+
+/// The catalog of rules. The order here only breaks ties: rules run in dependency order.
+pub const RULES: &[RuleDef] = &[
+    rule!("module_index", Intermediate),
+    rule!("module_all", Intermediate),
+    rule!("module_links", Intermediate),
+    rule!("module_exports", Intermediate),
+    rule!("import_targets", Intermediate),
+    rule!("ref_candidates", Intermediate),
+    rule!("dotted_sites", Intermediate),
+    rule!("dotted_targets", Intermediate),
+    rule!("edges_ast", Intermediate),
+    rule!("edges_contains", Intermediate),
+    rule!("edges_scope_parent", Intermediate),
+    rule!("edges_defines", Intermediate),
+    rule!("edges_binds", Intermediate),
+    rule!("edges_refers_to", Intermediate),
+    rule!("edges_builtin", Intermediate),
+    rule!("edges_imports", Intermediate),
+    rule!("edges_calls", Intermediate),
+    rule!("edges_inherits", Intermediate),
+    rule!("cpg_nodes", Output),
+    rule!("cpg_edges", Output),
+    rule!("cpg_props", Output),
+    rule!("unresolved", Output),
+    rule!("cpg_props_map", Output),
+    rule!("cpg_edges_by_src", Output),
+];
+
+/// The description of a rule: the comment lines its SQL opens with.
+pub fn description(rule: &RuleDef) -> String {
+    rule.sql
+        .lines()
+        .take_while(|l| l.starts_with("--"))
+        .map(|l| l.trim_start_matches("--").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The values of the rules' `$name` placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleParams(pub BTreeMap<String, ScalarValue>);
+
+impl Default for RuleParams {
+    fn default() -> Self {
+        Self(BTreeMap::from([
+            // Keep every candidate of an ambiguous name (1/n each).
+            ("min_confidence".to_string(), ScalarValue::Float64(Some(0.0))),
+            // Re-export chains longer than this are not followed (cycles end here too).
+            ("max_reexport_depth".to_string(), ScalarValue::Int64(Some(8))),
+        ]))
+    }
+}
+
+impl RuleParams {
+    /// Sets a parameter from `name=value` text, typed as its default is.
+    pub fn set(&mut self, assignment: &str) -> Result<()> {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            EngineError::Other(format!("rule parameter `{assignment}` is not NAME=VALUE"))
+        })?;
+        let name = name.trim().trim_start_matches('$');
+        let Some(old) = self.0.get(name) else {
+            let known: Vec<_> = self.0.keys().cloned().collect();
+            return Err(EngineError::Other(format!(
+                "unknown rule parameter `{name}` (known: {})",
+                known.join(", ")
+            )));
+        };
+        let new = ScalarValue::try_from_string(value.trim().to_string(), &old.data_type())
+            .map_err(|e| {
+                EngineError::Other(format!("rule parameter {name}: `{value}` is not a {}: {e}", old.data_type()))
+            })?;
+        self.0.insert(name.to_string(), new);
+        Ok(())
+    }
+
+    fn values(&self) -> ParamValues {
+        ParamValues::Map(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect(),
+        )
+    }
+}
+
+/// A rule planned against a session: its inputs, its optimized plan and the plan's fingerprint.
+#[derive(Debug, Clone)]
+pub struct PlannedRule {
+    pub def: RuleDef,
+    /// The tables and rules the rule's plan scans, sorted.
+    pub inputs: Vec<String>,
+    pub plan: LogicalPlan,
+    pub optimized: LogicalPlan,
+    pub fingerprint: String,
+}
+
+fn rule_error(rule: &str, what: &str, e: impl std::fmt::Display) -> EngineError {
+    EngineError::Other(format!("rule {rule}: {what}: {e}"))
+}
+
+/// The tables a statement names (not counting its CTEs).
+fn referenced_tables(ctx: &SessionContext, rule: &RuleDef) -> Result<Vec<String>> {
+    let state = ctx.state();
+    let statement: Statement = state
+        .sql_to_statement(rule.sql, &datafusion::config::Dialect::Generic)
+        .map_err(|e| rule_error(rule.name, "parsing its SQL", e))?;
+    let refs = state
+        .resolve_table_references(&statement)
+        .map_err(|e| rule_error(rule.name, "reading its tables", e))?;
+    Ok(refs.iter().map(|r| r.table().to_string()).collect())
+}
+
+/// The rules in dependency order (the catalog's order among independent rules). A rule that
+/// reads a table that is neither a rule nor a table of the registry is an error.
+pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
+    let names: HashMap<&str, usize> = RULES.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
+    let mut deps: Vec<BTreeSet<usize>> = Vec::with_capacity(RULES.len());
+    for rule in RULES {
+        let mut d = BTreeSet::new();
+        for table in referenced_tables(ctx, rule)? {
+            if let Some(&i) = names.get(table.as_str()) {
+                d.insert(i);
+            } else if !registry().iter().any(|s| s.name == table && s.layer == Layer::Evidence) {
+                return Err(rule_error(
+                    rule.name,
+                    "planning",
+                    format!("it reads `{table}`, which is neither an evidence table nor a rule"),
+                ));
+            }
+        }
+        deps.push(d);
+    }
+    let mut done = vec![false; RULES.len()];
+    let mut order = Vec::with_capacity(RULES.len());
+    while order.len() < RULES.len() {
+        let next = (0..RULES.len())
+            .find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
+            .ok_or_else(|| {
+                let stuck: Vec<_> = (0..RULES.len())
+                    .filter(|&i| !done[i])
+                    .map(|i| RULES[i].name)
+                    .collect();
+                EngineError::Other(format!("the rules {} depend on each other in a cycle", stuck.join(", ")))
+            })?;
+        done[next] = true;
+        order.push(RULES[next]);
+    }
+    Ok(order)
+}
+
+/// Plans one rule against the session as it is now, with the parameters bound.
+async fn plan_rule(ctx: &SessionContext, rule: &RuleDef, params: &RuleParams) -> Result<DataFrame> {
+    let plan = ctx
+        .state()
+        .create_logical_plan(rule.sql)
+        .await
+        .map_err(|e| rule_error(rule.name, "planning", e))?;
+    let plan = plan
+        .with_param_values(params.values())
+        .map_err(|e| rule_error(rule.name, "binding its parameters", e))?;
+    Ok(DataFrame::new(ctx.state(), plan))
+}
+
+/// The names of the tables a plan scans (views and cached rules by their names).
+pub fn scanned_tables(plan: &LogicalPlan) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            out.insert(scan.table_name.table().to_string());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    out.into_iter().collect()
+}
+
+/// The fingerprint of an optimized plan.
+pub fn fingerprint(plan: &LogicalPlan) -> String {
+    let text = plan.display_indent().to_string();
+    blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// Plans every rule without running any: each is registered as a view so the rules after it
+/// can be planned. Used by `codelake plan` and for the manifest's fingerprints.
+pub async fn plan_all(ctx: &SessionContext, params: &RuleParams) -> Result<Vec<PlannedRule>> {
+    let mut out = Vec::new();
+    for rule in ordered(ctx)? {
+        let df = plan_rule(ctx, &rule, params).await?;
+        let plan = df.logical_plan().clone();
+        let optimized = ctx
+            .state()
+            .optimize(&plan)
+            .map_err(|e| rule_error(rule.name, "optimizing", e))?;
+        let view = ViewTable::new(plan.clone(), Some(rule.sql.to_string()));
+        replace_table(ctx, rule.name, Arc::new(view))?;
+        out.push(PlannedRule {
+            def: rule,
+            inputs: scanned_tables(&plan),
+            fingerprint: fingerprint(&optimized),
+            plan,
+            optimized,
+        });
+    }
+    Ok(out)
+}
+
+fn replace_table(ctx: &SessionContext, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+    ctx.deregister_table(name)
+        .and_then(|_| ctx.register_table(name, table))
+        .map_err(|e| rule_error(name, "registering its result", e))?;
+    Ok(())
+}
+
+/// What running one rule did.
+#[derive(Debug, Clone)]
+pub struct RuleRun {
+    pub name: &'static str,
+    pub kind: RuleKind,
+    pub inputs: Vec<String>,
+    pub rows: usize,
+    pub elapsed: Duration,
+}
+
+/// Where output rules write: the build supplies the Delta writer.
+#[async_trait::async_trait]
+pub trait OutputWriter: Send + Sync {
+    /// Replaces the table of `spec` with the rows of `df` (already shaped and sorted as the
+    /// spec says); returns the rows written and the provider to read the table back with.
+    async fn write(&self, spec: &'static TableSpec, df: DataFrame) -> Result<(usize, Arc<dyn TableProvider>)>;
+}
+
+/// Shapes a rule's result as its spec: the spec's columns, in order, cast to the spec's types,
+/// sorted by the spec's sort order (so the same input writes the same rows in the same order).
+pub fn shape_for_spec(rule: &str, df: DataFrame, spec: &TableSpec) -> Result<DataFrame> {
+    let have = df.schema().clone();
+    let mut exprs = Vec::new();
+    for (i, field) in spec.schema.fields().iter().enumerate() {
+        let Some((_, src)) = have.iter().nth(i) else {
+            return Err(rule_error(
+                rule,
+                "shaping its result",
+                format!("column {} of {} is missing", field.name(), spec.name),
+            ));
+        };
+        if src.name() != field.name() {
+            return Err(rule_error(
+                rule,
+                "shaping its result",
+                format!("column {} of {} is `{}` in the rule", field.name(), spec.name, src.name()),
+            ));
+        }
+        let c = df_col(datafusion::common::Column::from_name(src.name()));
+        // Nested columns (structs, lists, maps) are cast batch by batch as they are written,
+        // by arrow, which also renames nested fields; DataFusion casts the rest here.
+        let e = if src.data_type() == field.data_type() || field.data_type().is_nested() {
+            c
+        } else {
+            cast(c, field.data_type().clone())
+        };
+        exprs.push(e.alias(field.name()));
+    }
+    if have.fields().len() != spec.schema.fields().len() {
+        return Err(rule_error(
+            rule,
+            "shaping its result",
+            format!(
+                "it yields {} columns, {} has {}",
+                have.fields().len(),
+                spec.name,
+                spec.schema.fields().len()
+            ),
+        ));
+    }
+    let sort: Vec<Sort> = spec
+        .sort_order
+        .iter()
+        .map(|c| df_col(datafusion::common::Column::from_name(*c)).sort(true, true))
+        .collect();
+    df.select(exprs)
+        .and_then(|df| df.sort(sort))
+        .map_err(|e| rule_error(rule, "shaping its result", e))
+}
+
+/// Runs every rule in dependency order over the evidence tables registered in `ctx`.
+pub async fn run_all(
+    ctx: &SessionContext,
+    params: &RuleParams,
+    writer: &dyn OutputWriter,
+) -> Result<Vec<RuleRun>> {
+    let mut runs = Vec::new();
+    for rule in ordered(ctx)? {
+        let start = Instant::now();
+        let df = plan_rule(ctx, &rule, params).await?;
+        let inputs = scanned_tables(df.logical_plan());
+        let rows = match rule.kind {
+            RuleKind::Intermediate => {
+                let cached = df
+                    .cache()
+                    .await
+                    .map_err(|e| rule_error(rule.name, "running", e))?;
+                let rows = cached
+                    .clone()
+                    .count()
+                    .await
+                    .map_err(|e| rule_error(rule.name, "counting its rows", e))?;
+                replace_table(ctx, rule.name, cached.into_view())?;
+                rows
+            }
+            RuleKind::Output => {
+                let spec = codelake_schema::spec(rule.name).ok_or_else(|| {
+                    rule_error(rule.name, "writing", "no table spec has the rule's name")
+                })?;
+                let shaped = shape_for_spec(rule.name, df, spec)?;
+                let (rows, provider) = writer.write(spec, shaped).await?;
+                replace_table(ctx, rule.name, provider)?;
+                rows
+            }
+        };
+        runs.push(RuleRun {
+            name: rule.name,
+            kind: rule.kind,
+            inputs,
+            rows,
+            elapsed: start.elapsed(),
+        });
+    }
+    Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_output_rule_has_a_cpg_spec_and_every_cpg_spec_a_rule() {
+        for rule in RULES.iter().filter(|r| r.kind == RuleKind::Output) {
+            let spec = codelake_schema::spec(rule.name).expect("spec");
+            assert_eq!(spec.layer, Layer::Cpg, "{}", rule.name);
+        }
+        for spec in codelake_schema::layer(Layer::Cpg) {
+            assert!(
+                RULES.iter().any(|r| r.name == spec.name && r.kind == RuleKind::Output),
+                "{} has no rule",
+                spec.name
+            );
+        }
+        for rule in RULES {
+            assert!(!description(rule).is_empty(), "{} has no description", rule.name);
+        }
+    }
+
+    #[test]
+    fn params_are_typed_as_their_defaults() {
+        let mut p = RuleParams::default();
+        p.set("min_confidence=0.5").unwrap();
+        assert_eq!(p.0["min_confidence"], ScalarValue::Float64(Some(0.5)));
+        assert!(p.set("min_confidence=high").is_err());
+        assert!(p.set("nope=1").is_err());
+        assert!(p.set("max_reexport_depth").is_err());
+    }
+}
