@@ -39,6 +39,8 @@ pub struct BuildOptions {
     pub extract: ExtractConfig,
     /// Values of the rules' `$name` parameters.
     pub params: RuleParams,
+    /// Run the rules; without, the CPG tables are written empty (evidence-only builds).
+    pub relations: bool,
 }
 
 /// What a build did.
@@ -342,7 +344,22 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         db: opts.db.clone(),
         ctx: evidence.clone(),
     };
-    let rule_runs = rules::run_all(&evidence, &opts.params, &writer).await?;
+    let rule_runs = if opts.relations {
+        rules::run_all(&evidence, &opts.params, &writer).await?
+    } else {
+        for spec in codelake_schema::layer(Layer::Cpg) {
+            storage::ensure(&opts.db, spec)
+                .await?
+                .write(Vec::new())
+                .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
+                .await
+                .map_err(|source| EngineError::Delta {
+                    table: spec.name.to_string(),
+                    source,
+                })?;
+        }
+        Vec::new()
+    };
     drop(evidence);
     stage("relate");
 
@@ -438,6 +455,11 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
     if !x.syntax {
         for t in ["defs", "params", "calls", "call_args", "imports", "decorators", "docstrings", "annotations", "comments"] {
             empty_layers.push((t, "the syntax evidence was off (--no-syntax)"));
+        }
+    }
+    if !p.opts.relations {
+        for spec in codelake_schema::layer(Layer::Cpg) {
+            empty_layers.push((spec.name, "the rules were off (--no-relations)"));
         }
     }
     let rules: Vec<serde_json::Value> = p

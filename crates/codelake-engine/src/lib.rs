@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod ddl;
+pub mod diag;
 pub mod error;
 pub mod info_schema;
 pub mod manifest;

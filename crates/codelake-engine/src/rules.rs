@@ -6,9 +6,9 @@
 //! memory (`DataFrame::cache`); an output rule writes the Delta table of the spec with its name
 //! and is then read back from Delta by the rules after it. Tunable thresholds are `$name`
 //! placeholders bound at run time ([`RuleParams`]). Each rule's optimized logical plan has a
-//! fingerprint: a BLAKE3 hash of its indented display, which names every table, column and
-//! expression deterministically, so unchanged rules over unchanged schemas keep their
-//! fingerprints.
+//! fingerprint: a BLAKE3 hash of its indented display (which names every table, column and
+//! expression deterministically) and of the fingerprints of the rules it reads, so unchanged
+//! rules over unchanged schemas keep their fingerprints.
 //!
 //! There is no fallback: a rule that fails to plan or to run fails the build, naming the rule.
 
@@ -20,7 +20,7 @@ use codelake_schema::{Layer, TableSpec, registry};
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue};
-use datafusion::datasource::ViewTable;
+use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{LogicalPlan, col as df_col, expr::Sort};
 use datafusion::prelude::{DataFrame, SessionContext, cast};
 use datafusion::sql::parser::Statement;
@@ -229,16 +229,13 @@ pub fn scanned_tables(plan: &LogicalPlan) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// The fingerprint of an optimized plan.
-pub fn fingerprint(plan: &LogicalPlan) -> String {
-    let text = plan.display_indent().to_string();
-    blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
-}
-
-/// Plans every rule without running any: each is registered as a view so the rules after it
-/// can be planned. Used by `codelake plan` and for the manifest's fingerprints.
+/// Plans every rule without running any. Each rule is planned against the ones before it
+/// registered as empty tables of their result schemas, so a rule's optimized plan is its own
+/// (upstream rules are not inlined into it); its fingerprint hashes that plan together with the
+/// fingerprints of the rules it reads, so a change anywhere upstream changes it too. Used by
+/// `codelake plan` and for the manifest.
 pub async fn plan_all(ctx: &SessionContext, params: &RuleParams) -> Result<Vec<PlannedRule>> {
-    let mut out = Vec::new();
+    let mut out: Vec<PlannedRule> = Vec::new();
     for rule in ordered(ctx)? {
         let df = plan_rule(ctx, &rule, params).await?;
         let plan = df.logical_plan().clone();
@@ -246,12 +243,21 @@ pub async fn plan_all(ctx: &SessionContext, params: &RuleParams) -> Result<Vec<P
             .state()
             .optimize(&plan)
             .map_err(|e| rule_error(rule.name, "optimizing", e))?;
-        let view = ViewTable::new(plan.clone(), Some(rule.sql.to_string()));
-        replace_table(ctx, rule.name, Arc::new(view))?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        replace_table(ctx, rule.name, Arc::new(EmptyTable::new(schema)))?;
+        let inputs = scanned_tables(&plan);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(optimized.display_indent().to_string().as_bytes());
+        for input in &inputs {
+            if let Some(up) = out.iter().find(|p| p.def.name == input) {
+                hasher.update(up.def.name.as_bytes());
+                hasher.update(up.fingerprint.as_bytes());
+            }
+        }
         out.push(PlannedRule {
             def: rule,
-            inputs: scanned_tables(&plan),
-            fingerprint: fingerprint(&optimized),
+            inputs,
+            fingerprint: hasher.finalize().to_hex()[..16].to_string(),
             plan,
             optimized,
         });

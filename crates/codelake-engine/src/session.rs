@@ -22,7 +22,58 @@ use crate::{info_schema, storage, udf};
 /// A session configured for codelake: `information_schema` on, the `DELTATABLE` format
 /// registered for `CREATE EXTERNAL TABLE ... STORED AS DELTATABLE`.
 pub fn new_session_context() -> SessionContext {
-    let config = SessionConfig::new()
+    new_session(SessionConfig::new())
+}
+
+/// A session like [`new_session_context`] with DataFusion settings (`datafusion.*` keys) set
+/// first. With `datafusion.catalog.location` (a URL, or a local directory) and
+/// `datafusion.catalog.format` (PARQUET, CSV, JSON, DELTATABLE, ...), every subdirectory of the
+/// location is a table of the schema `default`: `SELECT ... FROM "default".coverage`.
+pub async fn new_session_with(settings: &[(String, String)]) -> Result<SessionContext> {
+    let mut config = SessionConfig::new();
+    for (key, value) in settings {
+        let value = if key == "datafusion.catalog.location" {
+            catalog_url(value)?
+        } else {
+            value.clone()
+        };
+        config
+            .options_mut()
+            .set(key, &value)
+            .df_context(|| format!("setting {key}"))?;
+    }
+    let ctx = new_session(config);
+    if let Some(schema) = ctx.catalog("datafusion").and_then(|c| c.schema("default"))
+        && let Some(listing) =
+            schema.downcast_ref::<datafusion::catalog::listing_schema::ListingSchemaProvider>()
+    {
+        listing
+            .refresh(&ctx.state())
+            .await
+            .df_context(|| "reading the tables of datafusion.catalog.location".to_string())?;
+    }
+    Ok(ctx)
+}
+
+/// The URL of a catalog location: a URL as given, a local directory as its file:// URL.
+fn catalog_url(location: &str) -> Result<String> {
+    if location.contains("://") {
+        url::Url::parse(location).map_err(|e| {
+            EngineError::Other(format!("datafusion.catalog.location {location} is not a URL: {e}"))
+        })?;
+        return Ok(location.to_string());
+    }
+    let dir = std::fs::canonicalize(location).map_err(|source| EngineError::Io {
+        path: location.into(),
+        source,
+    })?;
+    url::Url::from_directory_path(&dir)
+        .map(|u| u.to_string())
+        .map_err(|_| EngineError::Other(format!("{} is not a directory", dir.display())))
+}
+
+fn new_session(config: SessionConfig) -> SessionContext {
+    let config = config
         .with_information_schema(true)
         // delta-rs' own sessions disable hash-join IN-list pushdown, which can panic on
         // dictionary-encoded join keys; do as they do.
@@ -129,9 +180,21 @@ pub async fn open_session(db: &Path) -> Result<SessionContext> {
     open_layers(db, &[Layer::Evidence, Layer::Cpg, Layer::Meta]).await
 }
 
+/// [`open_session`] with DataFusion settings (see [`new_session_with`]).
+pub async fn open_session_with(db: &Path, settings: &[(String, String)]) -> Result<SessionContext> {
+    let ctx = new_session_with(settings).await?;
+    register_layers(&ctx, db, &[Layer::Evidence, Layer::Cpg, Layer::Meta]).await?;
+    Ok(ctx)
+}
+
 /// Opens a session over the tables of some layers only, validated like [`open_session`].
 pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> {
     let ctx = new_session_context();
+    register_layers(&ctx, db, layers).await?;
+    Ok(ctx)
+}
+
+async fn register_layers(ctx: &SessionContext, db: &Path, layers: &[Layer]) -> Result<()> {
     let specs: Vec<TableSpec> = registry()
         .iter()
         .filter(|s| layers.contains(&s.layer))
@@ -142,7 +205,7 @@ pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> 
     for spec in &specs {
         match storage::open(db, spec).await? {
             Some(table) => {
-                register(&ctx, spec, &table).await?;
+                register(ctx, spec, &table).await?;
                 found += 1;
             }
             None => missing.push(spec.name),
@@ -160,6 +223,6 @@ pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> 
             ),
         });
     }
-    info_schema::validate(&ctx, &specs).await?;
-    Ok(ctx)
+    info_schema::validate(ctx, &specs).await?;
+    Ok(())
 }

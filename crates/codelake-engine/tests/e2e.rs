@@ -27,6 +27,7 @@ fn options(db: &Path, jobs: usize) -> BuildOptions {
             ..ExtractConfig::default()
         },
         params: Default::default(),
+        relations: true,
     }
 }
 

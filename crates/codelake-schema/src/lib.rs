@@ -14,4 +14,4 @@ pub mod spec;
 
 pub use ids::StableId;
 pub use span::{LineCol, LineIndex};
-pub use spec::{Layer, TableSpec, layer, registry, spec};
+pub use spec::{EDGE_KINDS, Layer, SEMANTIC_NODE_KINDS, TableSpec, layer, registry, spec};

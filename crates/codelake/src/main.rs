@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use codelake_engine::build::{BuildOptions, BuildReport, Progress};
 use codelake_engine::rules::RuleParams;
+use codelake_schema::Layer;
 use codelake_extract::{ExtractConfig, ScanOptions, TreeSitter};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -39,6 +40,14 @@ enum Evidence {
     Tokens,
     /// tree-sitter trees (`ts_nodes`, `ts_errors`) for every file, not only broken ones.
     TreeSitter,
+}
+
+/// Formats of `codelake plan`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Dot,
 }
 
 #[derive(Subcommand)]
@@ -75,6 +84,9 @@ enum Command {
         /// files with syntax errors).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "LAYER")]
         evidence: Vec<Evidence>,
+        /// Skip the rules: write the evidence only (the CPG tables are left empty).
+        #[arg(long)]
+        no_relations: bool,
         /// Set a rule parameter (repeatable): `min_confidence=0.5` keeps only candidates of
         /// ambiguous names with at least that confidence; `max_reexport_depth=8` bounds the
         /// re-export chains followed. See `codelake plan`.
@@ -89,8 +101,39 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Attach a directory (or URL) of your own tables, one per subdirectory, as the schema
+        /// `default` (sets datafusion.catalog.location): join them with the CPG.
+        #[arg(long, env = "CODELAKE_CATALOG_LOCATION", value_name = "DIR_OR_URL")]
+        catalog_location: Option<String>,
+        /// The format of those tables (datafusion.catalog.format): PARQUET, CSV, JSON, DELTATABLE.
+        #[arg(long, env = "CODELAKE_CATALOG_FORMAT", default_value = "PARQUET")]
+        catalog_format: String,
+        /// Any DataFusion setting, as KEY=VALUE (repeatable): `--set datafusion.execution.batch_size=4096`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
         /// The query (several statements separated by `;` run in order).
         query: Option<String>,
+    },
+    /// Show the rule DAG and each rule's optimized logical plan with its fingerprint.
+    Plan {
+        /// The database [default: ./.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        /// Set a rule parameter, as `codelake build --param`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Only this rule.
+        rule: Option<String>,
+    },
+    /// Check the integrity of a database: edge endpoints, unique ids, spans, and every table
+    /// against its spec. Exits with 1 when a check fails.
+    Diag {
+        /// The database [default: ./.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
     /// List the tables with row counts, descriptions and columns.
     Tables {
@@ -156,6 +199,7 @@ async fn run(cli: Cli) -> Result<()> {
             no_scopes,
             no_syntax,
             evidence,
+            no_relations,
             params,
         } => {
             if !repo.is_dir() {
@@ -190,6 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
                 extract,
                 params: rule_params(&params)?,
+                relations: !no_relations,
             };
             let progress = Arc::new(Bar::new(cli.quiet));
             let report = codelake_engine::build(&opts, progress.clone())
@@ -201,18 +246,137 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sql { db, format, query } => {
+        Command::Sql {
+            db,
+            format,
+            catalog_location,
+            catalog_format,
+            settings,
+            query,
+        } => {
             let db = db_dir(db)?;
-            let ctx = codelake_engine::open_session(&db).await?;
+            let mut pairs = Vec::new();
+            for s in &settings {
+                let (k, v) = s
+                    .split_once('=')
+                    .with_context(|| format!("--set {s}: expected KEY=VALUE"))?;
+                pairs.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            if let Some(loc) = catalog_location {
+                pairs.push(("datafusion.catalog.location".to_string(), loc));
+                pairs.push(("datafusion.catalog.format".to_string(), catalog_format));
+            }
+            let ctx = codelake_engine::session::open_session_with(&db, &pairs).await?;
             match query {
                 Some(q) => output::run_sql(&ctx, &q, format).await,
                 None => output::repl(&ctx, format, &db).await,
             }
         }
+        Command::Plan {
+            db,
+            format,
+            params,
+            rule,
+        } => {
+            let db = db_dir(db)?;
+            let params = rule_params(&params)?;
+            let ctx = codelake_engine::session::open_layers(&db, &[Layer::Evidence]).await?;
+            let planned = codelake_engine::rules::plan_all(&ctx, &params).await?;
+            if let Some(r) = &rule
+                && !planned.iter().any(|p| p.def.name == r)
+            {
+                let names: Vec<_> = planned.iter().map(|p| p.def.name).collect();
+                bail!("no rule named {r} (rules: {})", names.join(", "));
+            }
+            let shown: Vec<_> = planned
+                .iter()
+                .filter(|p| rule.as_deref().is_none_or(|r| p.def.name == r))
+                .collect();
+            print_plans(&shown, format);
+            Ok(())
+        }
+        Command::Diag { db } => {
+            let db = db_dir(db)?;
+            let ctx = codelake_engine::open_session(&db).await?;
+            let checks = codelake_engine::diag::run(&ctx).await?;
+            let failed = checks.iter().filter(|c| !c.passed()).count();
+            for c in &checks {
+                if c.passed() {
+                    println!("ok    {}", c.name);
+                } else {
+                    println!("FAIL  {}: {} rows", c.name, c.failures);
+                    if let Some(d) = &c.detail {
+                        println!("      {d}");
+                    }
+                    if !c.sql.is_empty() {
+                        println!("      {}", c.sql);
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} of {} checks failed", checks.len());
+            }
+            if !cli.quiet {
+                println!("all {} checks passed", checks.len());
+            }
+            Ok(())
+        }
         Command::Tables { db } => {
             let db = db_dir(db)?;
             let ctx = codelake_engine::open_session(&db).await?;
             output::print_tables(&ctx).await
+        }
+    }
+}
+
+fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFormat) {
+    use codelake_engine::rules::description;
+    match format {
+        PlanFormat::Text => {
+            for p in planned {
+                println!("rule {} ({:?}), fingerprint {}", p.def.name, p.def.kind, p.fingerprint);
+                println!("  {}", description(&p.def));
+                println!("  reads: {}", p.inputs.join(", "));
+                for line in p.optimized.display_indent().to_string().lines() {
+                    println!("    {line}");
+                }
+                println!();
+            }
+        }
+        PlanFormat::Json => {
+            let v: Vec<serde_json::Value> = planned
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "name": p.def.name,
+                        "kind": format!("{:?}", p.def.kind).to_lowercase(),
+                        "description": description(&p.def),
+                        "inputs": p.inputs,
+                        "fingerprint": p.fingerprint,
+                        "plan": p.optimized.display_indent().to_string(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        PlanFormat::Dot => {
+            println!("digraph rules {{\n  rankdir=LR;");
+            let rules: std::collections::BTreeSet<&str> =
+                planned.iter().map(|p| p.def.name).collect();
+            for p in planned {
+                let shape = match p.def.kind {
+                    codelake_engine::rules::RuleKind::Output => "doubleoctagon",
+                    codelake_engine::rules::RuleKind::Intermediate => "ellipse",
+                };
+                println!("  \"{}\" [shape={shape}, tooltip=\"{}\"];", p.def.name, p.fingerprint);
+                for i in &p.inputs {
+                    if !rules.contains(i.as_str()) {
+                        println!("  \"{i}\" [shape=box];");
+                    }
+                    println!("  \"{i}\" -> \"{}\";", p.def.name);
+                }
+            }
+            println!("}}");
         }
     }
 }
