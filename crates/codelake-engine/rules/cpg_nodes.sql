@@ -1,5 +1,7 @@
 -- Every node: the AST nodes (module-qualified qualname for definitions), and the semantic nodes
 -- FILE, MODULE, SCOPE, BINDING (spanning its site node), EXTERNAL_MODULE and BUILTIN.
+-- (A scope without an AST node of its own, or a binding without a site node, keeps its
+-- own span and has no span struct.)
 WITH module_spans AS (
   SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.kind = 'Module'
 )
@@ -31,16 +33,17 @@ SELECT s.scope_id, 'SCOPE', s.file_id, f.path, s.bstart, s.bend, s.name,
        n.span
 FROM scopes s
 JOIN files f ON f.file_id = s.file_id
-JOIN ast_nodes n ON n.node_id = s.node_id
+LEFT JOIN ast_nodes n ON n.node_id = s.node_id
 UNION ALL
-SELECT b.binding_id, 'BINDING', b.file_id, f.path, n.bstart, n.bend, b.name,
+SELECT b.binding_id, 'BINDING', b.file_id, f.path, COALESCE(n.bstart, b.bstart),
+       COALESCE(n.bend, b.bend), b.name,
        CASE WHEN s.kind = 'module' THEN COALESCE(f.module || '.', '') || b.name
             ELSE COALESCE(f.module || '.', '') || s.qualname || '.' || b.name END,
        n.span
 FROM bindings b
 JOIN files f ON f.file_id = b.file_id
 JOIN scopes s ON s.scope_id = b.scope_id
-JOIN ast_nodes n ON n.node_id = b.node_id
+LEFT JOIN ast_nodes n ON n.node_id = b.node_id
 UNION ALL
 SELECT DISTINCT it.target_id, 'EXTERNAL_MODULE', CAST(NULL AS BIGINT) AS file_id,
        CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, it.target_module AS name,
