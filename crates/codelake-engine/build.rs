@@ -18,8 +18,15 @@ fn main() {
                 if name != format!("name = \"{package}\"") {
                     return None;
                 }
-                let v = block.lines().map(str::trim).find(|l| l.starts_with("version = "))?;
-                Some(v.trim_start_matches("version = ").trim_matches('"').to_string())
+                let v = block
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with("version = "))?;
+                Some(
+                    v.trim_start_matches("version = ")
+                        .trim_matches('"')
+                        .to_string(),
+                )
             })
             .unwrap_or_else(|| "unknown".to_string());
         println!("cargo:rustc-env={var}={version}");

@@ -52,5 +52,5 @@ u AS (
   UNION ALL SELECT * FROM dotted_failed
 )
 SELECT DISTINCT stable_id('unresolved', u.rule, u.node_id) AS unresolved_id, u.file_id,
-       u.node_id, u.rule, u.name, u.reason, u.bstart, u.bend
+       u.node_id, u.rule, COALESCE(u.name, '') AS name, u.reason, u.bstart, u.bend
 FROM u

@@ -368,9 +368,11 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     storage::ensure(&opts.db, runs_spec).await?;
     let checked = session::open_session(&opts.db).await?;
-    let info_schema_hash =
-        info_schema::snapshot(&checked, &manifest::meta_dir(&opts.db).join("information_schema"))
-            .await?;
+    let info_schema_hash = info_schema::snapshot(
+        &checked,
+        &manifest::meta_dir(&opts.db).join("information_schema"),
+    )
+    .await?;
     let versions = table_versions(&opts.db).await?;
     drop(checked);
     stage("validate");
@@ -453,7 +455,17 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
         }
     }
     if !x.syntax {
-        for t in ["defs", "params", "calls", "call_args", "imports", "decorators", "docstrings", "annotations", "comments"] {
+        for t in [
+            "defs",
+            "params",
+            "calls",
+            "call_args",
+            "imports",
+            "decorators",
+            "docstrings",
+            "annotations",
+            "comments",
+        ] {
             empty_layers.push((t, "the syntax evidence was off (--no-syntax)"));
         }
     }

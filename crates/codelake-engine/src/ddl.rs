@@ -53,7 +53,11 @@ pub fn sql_type(t: &DataType) -> Result<ast::DataType> {
                 Box::new(sql_type(kv[0].data_type())?),
                 Box::new(sql_type(kv[1].data_type())?),
             ),
-            other => return Err(EngineError::Other(format!("no SQL type for map entries {other}"))),
+            other => {
+                return Err(EngineError::Other(format!(
+                    "no SQL type for map entries {other}"
+                )));
+            }
         },
         other => return Err(EngineError::Other(format!("no SQL type for {other}"))),
     })
@@ -113,7 +117,10 @@ pub fn statement(spec: &TableSpec, location: &str) -> Result<CreateExternalTable
             .map(|k| IndexColumn {
                 column: OrderByExpr {
                     expr: Expr::Identifier(ident(k)),
-                    options: OrderByOptions { asc: None, nulls_first: None },
+                    options: OrderByOptions {
+                        asc: None,
+                        nulls_first: None,
+                    },
                     with_fill: None,
                 },
                 operator_class: None,
@@ -127,7 +134,10 @@ pub fn statement(spec: &TableSpec, location: &str) -> Result<CreateExternalTable
         .iter()
         .map(|c| OrderByExpr {
             expr: Expr::Identifier(ident(c)),
-            options: OrderByOptions { asc: Some(true), nulls_first: Some(true) },
+            options: OrderByOptions {
+                asc: Some(true),
+                nulls_first: Some(true),
+            },
             with_fill: None,
         })
         .collect::<Vec<_>>();
@@ -137,7 +147,11 @@ pub fn statement(spec: &TableSpec, location: &str) -> Result<CreateExternalTable
         file_type: "DELTATABLE".to_string(),
         locations: vec![location.to_string()],
         table_partition_cols: spec.partition_by.iter().map(|c| c.to_string()).collect(),
-        order_exprs: if order.is_empty() { vec![] } else { vec![order] },
+        order_exprs: if order.is_empty() {
+            vec![]
+        } else {
+            vec![order]
+        },
         if_not_exists: false,
         or_replace: false,
         temporary: false,
@@ -156,7 +170,11 @@ pub fn render(s: &CreateExternalTable) -> String {
     out.push_str("\n)\n");
     out.push_str(&format!("STORED AS {}\n", s.file_type));
     if !s.table_partition_cols.is_empty() {
-        let cols: Vec<String> = s.table_partition_cols.iter().map(|c| ident(c).to_string()).collect();
+        let cols: Vec<String> = s
+            .table_partition_cols
+            .iter()
+            .map(|c| ident(c).to_string())
+            .collect();
         out.push_str(&format!("PARTITIONED BY ({})\n", cols.join(", ")));
     }
     for order in &s.order_exprs {

@@ -125,7 +125,10 @@ pub async fn validate(ctx: &SessionContext, specs: &[TableSpec]) -> Result<()> {
 /// snapshot deterministic.
 pub const SNAPSHOT_VIEWS: &[(&str, &str)] = &[
     ("tables", "table_catalog, table_schema, table_name"),
-    ("columns", "table_catalog, table_schema, table_name, ordinal_position"),
+    (
+        "columns",
+        "table_catalog, table_schema, table_name, ordinal_position",
+    ),
     ("routines", "routine_name, specific_name"),
     ("parameters", "specific_name, rid, ordinal_position"),
     ("df_settings", "name"),

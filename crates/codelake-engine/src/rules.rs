@@ -100,9 +100,15 @@ impl Default for RuleParams {
     fn default() -> Self {
         Self(BTreeMap::from([
             // Keep every candidate of an ambiguous name (1/n each).
-            ("min_confidence".to_string(), ScalarValue::Float64(Some(0.0))),
+            (
+                "min_confidence".to_string(),
+                ScalarValue::Float64(Some(0.0)),
+            ),
             // Re-export chains longer than this are not followed (cycles end here too).
-            ("max_reexport_depth".to_string(), ScalarValue::Int64(Some(8))),
+            (
+                "max_reexport_depth".to_string(),
+                ScalarValue::Int64(Some(8)),
+            ),
         ]))
     }
 }
@@ -123,7 +129,10 @@ impl RuleParams {
         };
         let new = ScalarValue::try_from_string(value.trim().to_string(), &old.data_type())
             .map_err(|e| {
-                EngineError::Other(format!("rule parameter {name}: `{value}` is not a {}: {e}", old.data_type()))
+                EngineError::Other(format!(
+                    "rule parameter {name}: `{value}` is not a {}: {e}",
+                    old.data_type()
+                ))
             })?;
         self.0.insert(name.to_string(), new);
         Ok(())
@@ -176,7 +185,10 @@ pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
         for table in referenced_tables(ctx, rule)? {
             if let Some(&i) = names.get(table.as_str()) {
                 d.insert(i);
-            } else if !registry().iter().any(|s| s.name == table && s.layer == Layer::Evidence) {
+            } else if !registry()
+                .iter()
+                .any(|s| s.name == table && s.layer == Layer::Evidence)
+            {
                 return Err(rule_error(
                     rule.name,
                     "planning",
@@ -196,7 +208,10 @@ pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
                     .filter(|&i| !done[i])
                     .map(|i| RULES[i].name)
                     .collect();
-                EngineError::Other(format!("the rules {} depend on each other in a cycle", stuck.join(", ")))
+                EngineError::Other(format!(
+                    "the rules {} depend on each other in a cycle",
+                    stuck.join(", ")
+                ))
             })?;
         done[next] = true;
         order.push(RULES[next]);
@@ -287,7 +302,11 @@ pub struct RuleRun {
 pub trait OutputWriter: Send + Sync {
     /// Replaces the table of `spec` with the rows of `df` (already shaped and sorted as the
     /// spec says); returns the rows written and the provider to read the table back with.
-    async fn write(&self, spec: &'static TableSpec, df: DataFrame) -> Result<(usize, Arc<dyn TableProvider>)>;
+    async fn write(
+        &self,
+        spec: &'static TableSpec,
+        df: DataFrame,
+    ) -> Result<(usize, Arc<dyn TableProvider>)>;
 }
 
 /// Shapes a rule's result as its spec: the spec's columns, in order, cast to the spec's types,
@@ -307,7 +326,12 @@ pub fn shape_for_spec(rule: &str, df: DataFrame, spec: &TableSpec) -> Result<Dat
             return Err(rule_error(
                 rule,
                 "shaping its result",
-                format!("column {} of {} is `{}` in the rule", field.name(), spec.name, src.name()),
+                format!(
+                    "column {} of {} is `{}` in the rule",
+                    field.name(),
+                    spec.name,
+                    src.name()
+                ),
             ));
         }
         let c = df_col(datafusion::common::Column::from_name(src.name()));
@@ -400,13 +424,19 @@ mod tests {
         }
         for spec in codelake_schema::layer(Layer::Cpg) {
             assert!(
-                RULES.iter().any(|r| r.name == spec.name && r.kind == RuleKind::Output),
+                RULES
+                    .iter()
+                    .any(|r| r.name == spec.name && r.kind == RuleKind::Output),
                 "{} has no rule",
                 spec.name
             );
         }
         for rule in RULES {
-            assert!(!description(rule).is_empty(), "{} has no description", rule.name);
+            assert!(
+                !description(rule).is_empty(),
+                "{} has no description",
+                rule.name
+            );
         }
     }
 

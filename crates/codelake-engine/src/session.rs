@@ -59,7 +59,9 @@ pub async fn new_session_with(settings: &[(String, String)]) -> Result<SessionCo
 fn catalog_url(location: &str) -> Result<String> {
     if location.contains("://") {
         url::Url::parse(location).map_err(|e| {
-            EngineError::Other(format!("datafusion.catalog.location {location} is not a URL: {e}"))
+            EngineError::Other(format!(
+                "datafusion.catalog.location {location} is not a URL: {e}"
+            ))
         })?;
         return Ok(location.to_string());
     }
@@ -101,7 +103,10 @@ fn new_session(config: SessionConfig) -> SessionContext {
 struct CodelakeTypes;
 
 impl TypePlanner for CodelakeTypes {
-    fn plan_type_field(&self, sql_type: &ast::DataType) -> datafusion::error::Result<Option<FieldRef>> {
+    fn plan_type_field(
+        &self,
+        sql_type: &ast::DataType,
+    ) -> datafusion::error::Result<Option<FieldRef>> {
         let data_type = match sql_type {
             ast::DataType::Map(k, v) => {
                 let (Some(k), Some(v)) = (scalar(k), scalar(v)) else {
@@ -120,7 +125,9 @@ impl TypePlanner for CodelakeTypes {
 
 fn scalar(t: &ast::DataType) -> Option<DataType> {
     match t {
-        ast::DataType::Varchar(_) | ast::DataType::String(_) | ast::DataType::Text => Some(DataType::Utf8),
+        ast::DataType::Varchar(_) | ast::DataType::String(_) | ast::DataType::Text => {
+            Some(DataType::Utf8)
+        }
         ast::DataType::BigInt(_) => Some(DataType::Int64),
         ast::DataType::Int(_) | ast::DataType::Integer(_) => Some(DataType::Int32),
         ast::DataType::Boolean => Some(DataType::Boolean),

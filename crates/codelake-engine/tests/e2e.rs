@@ -528,12 +528,21 @@ async fn relations_of_the_example_match_the_golden_edges() {
         std::fs::write(&path, &got).unwrap();
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(got, want, "golden edges differ (CODELAKE_BLESS=1 rewrites {})", path.display());
+    assert_eq!(
+        got,
+        want,
+        "golden edges differ (CODELAKE_BLESS=1 rewrites {})",
+        path.display()
+    );
 
     // Every edge kind occurs; every output's nested type is the spec's.
     for kind in codelake_schema::EDGE_KINDS {
         assert_ne!(
-            one(&ctx, &format!("SELECT count(*) FROM cpg_edges WHERE kind = '{kind}'")).await,
+            one(
+                &ctx,
+                &format!("SELECT count(*) FROM cpg_edges WHERE kind = '{kind}'")
+            )
+            .await,
             "0",
             "{kind}"
         );
@@ -541,11 +550,23 @@ async fn relations_of_the_example_match_the_golden_edges() {
     // (The Parquet reader gives string views; the data is the same.)
     let norm = |s: String| info_schema::normalise_type_name(&s);
     assert_eq!(
-        norm(one(&ctx, "SELECT arrow_typeof(props) FROM cpg_props_map LIMIT 1").await),
+        norm(
+            one(
+                &ctx,
+                "SELECT arrow_typeof(props) FROM cpg_props_map LIMIT 1"
+            )
+            .await
+        ),
         codelake_schema::spec::props_map_type().to_string()
     );
     assert_eq!(
-        norm(one(&ctx, "SELECT arrow_typeof(edges) FROM cpg_edges_by_src LIMIT 1").await),
+        norm(
+            one(
+                &ctx,
+                "SELECT arrow_typeof(edges) FROM cpg_edges_by_src LIMIT 1"
+            )
+            .await
+        ),
         codelake_schema::spec::edges_list_type().to_string()
     );
     // The integrity checks of `codelake diag` pass.
@@ -553,13 +574,16 @@ async fn relations_of_the_example_match_the_golden_edges() {
         assert!(c.passed(), "{}: {} {:?}", c.name, c.failures, c.detail);
     }
     // The manifest names every rule with a fingerprint, and one run is recorded.
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(db.join("_codelake/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(db.join("_codelake/manifest.json")).unwrap())
+            .unwrap();
     let rules = manifest["rules"].as_array().unwrap();
     assert_eq!(rules.len(), codelake_engine::rules::RULES.len());
-    assert!(rules.iter().all(|r| r["fingerprint"].as_str().is_some_and(|f| f.len() == 16)));
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["fingerprint"].as_str().is_some_and(|f| f.len() == 16))
+    );
     assert_eq!(one(&ctx, "SELECT count(*) FROM runs").await, "1");
 
     // schema.sql, run in a fresh session with the Delta factory, registers every table, and
@@ -567,7 +591,10 @@ async fn relations_of_the_example_match_the_golden_edges() {
     let fresh = codelake_engine::new_session_context();
     let ddl = std::fs::read_to_string(db.join("_codelake/schema.sql")).unwrap();
     for stmt in ddl.split(";\n").filter(|s| s.contains("CREATE")) {
-        fresh.sql(stmt).await.unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        fresh
+            .sql(stmt)
+            .await
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"));
     }
     info_schema::validate(&fresh, codelake_schema::registry())
         .await

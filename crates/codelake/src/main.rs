@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use codelake_engine::build::{BuildOptions, BuildReport, Progress};
 use codelake_engine::rules::RuleParams;
-use codelake_schema::Layer;
 use codelake_extract::{ExtractConfig, ScanOptions, TreeSitter};
+use codelake_schema::Layer;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::Format;
@@ -334,7 +334,10 @@ fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFor
     match format {
         PlanFormat::Text => {
             for p in planned {
-                println!("rule {} ({:?}), fingerprint {}", p.def.name, p.def.kind, p.fingerprint);
+                println!(
+                    "rule {} ({:?}), fingerprint {}",
+                    p.def.name, p.def.kind, p.fingerprint
+                );
                 println!("  {}", description(&p.def));
                 println!("  reads: {}", p.inputs.join(", "));
                 for line in p.optimized.display_indent().to_string().lines() {
@@ -368,7 +371,10 @@ fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFor
                     codelake_engine::rules::RuleKind::Output => "doubleoctagon",
                     codelake_engine::rules::RuleKind::Intermediate => "ellipse",
                 };
-                println!("  \"{}\" [shape={shape}, tooltip=\"{}\"];", p.def.name, p.fingerprint);
+                println!(
+                    "  \"{}\" [shape={shape}, tooltip=\"{}\"];",
+                    p.def.name, p.fingerprint
+                );
                 for i in &p.inputs {
                     if !rules.contains(i.as_str()) {
                         println!("  \"{i}\" [shape=box];");
@@ -422,7 +428,7 @@ fn print_summary(r: &BuildReport, db: &Path) {
     println!("  stages: {}", stages.join(", "));
     let slow: Vec<String> = {
         let mut rules: Vec<_> = r.rules.iter().collect();
-        rules.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+        rules.sort_by_key(|x| std::cmp::Reverse(x.elapsed));
         rules
             .iter()
             .take(5)

@@ -80,7 +80,10 @@ pub(super) fn cpg_nodes() -> TableSpec {
         &["file_id", "bstart", "node_id"],
         Layer::Cpg,
         vec![
-            id("node_id", "The node: the id of the evidence row it stands for"),
+            id(
+                "node_id",
+                "The node: the id of the evidence row it stands for",
+            ),
             text(
                 "kind",
                 "The ast class (FunctionDef, Name, ...) or FILE, MODULE, SCOPE, BINDING, EXTERNAL_MODULE, BUILTIN",
@@ -146,7 +149,10 @@ pub(super) fn cpg_edges() -> TableSpec {
                 ),
                 "'resolution'",
             ),
-            text("rule", "The rule (see `codelake plan`) that derived the edge"),
+            text(
+                "rule",
+                "The rule (see `codelake plan`) that derived the edge",
+            ),
             with_default(
                 col(
                     "confidence",
@@ -160,10 +166,7 @@ pub(super) fn cpg_edges() -> TableSpec {
                 "ambiguity_group_id",
                 "Shared by the candidate edges of one site that may go to several targets",
             ),
-            opt_text(
-                "field",
-                "AST edges: the parent's field holding the child",
-            ),
+            opt_text("field", "AST edges: the parent's field holding the child"),
             col(
                 "field_index",
                 DataType::Int32,
@@ -182,11 +185,25 @@ pub(super) fn cpg_props() -> TableSpec {
         &["entity_id", "key"],
         Layer::Cpg,
         vec![
-            id("entity_id", "The node (cpg_nodes.node_id) the property belongs to"),
-            text("key", "Property name (ctx, op, value, is_async, size_bytes, ...)"),
-            text("value_type", "str, int, float or bool: which value column holds it"),
+            id(
+                "entity_id",
+                "The node (cpg_nodes.node_id) the property belongs to",
+            ),
+            text(
+                "key",
+                "Property name (ctx, op, value, is_async, size_bytes, ...)",
+            ),
+            text(
+                "value_type",
+                "str, int, float or bool: which value column holds it",
+            ),
             opt_text("value_str", "The value, when value_type is str"),
-            col("value_int", DataType::Int64, true, "The value, when value_type is int"),
+            col(
+                "value_int",
+                DataType::Int64,
+                true,
+                "The value, when value_type is int",
+            ),
             col(
                 "value_float",
                 DataType::Float64,
@@ -213,8 +230,14 @@ pub(super) fn unresolved() -> TableSpec {
         vec![
             id("unresolved_id", "Stable hash of rule and site"),
             id("file_id", "The file of the site"),
-            id("node_id", "The site's node (a Name, alias, Call or base expression)"),
-            text("rule", "The rule that tried: refers_to, imports, calls or inherits"),
+            id(
+                "node_id",
+                "The site's node (a Name, alias, Call or base expression)",
+            ),
+            text(
+                "rule",
+                "The rule that tried: refers_to, imports, calls or inherits",
+            ),
             text(
                 "name",
                 "What was looked up: the name, the imported module or name, the dotted callee or base",
