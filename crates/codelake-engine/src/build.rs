@@ -26,7 +26,7 @@ use codelake_schema::{Layer, TableSpec};
 use datafusion::catalog::TableProvider;
 use datafusion::dataframe::DataFrame;
 
-use crate::error::{DfContext, EngineError, Result};
+use crate::error::{DeltaContext, DfContext, EngineError, Result};
 use crate::rules::{self, OutputWriter, RuleParams, RuleRun};
 use crate::{info_schema, manifest, session, storage};
 
@@ -281,7 +281,10 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         let df = ctx
             .read_table(Arc::new(source))
             .df_context(|| format!("preparing the write of {}", spec.name))?;
-        writes.push((table, tokio::spawn(write_table(delta, df, spec))));
+        writes.push((
+            table,
+            tokio::spawn(async move { write_table(delta, df, spec).await.map(drop) }),
+        ));
     }
 
     stage("prepare");
@@ -335,11 +338,10 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
 
     progress.stage("relating");
     let ddl_fingerprints = manifest::write_schema_sql(&opts.db)?;
-    let planned = {
-        let ctx = session::open_layers(&opts.db, &[Layer::Evidence]).await?;
-        rules::plan_all(&ctx, &opts.params).await?
-    };
     let evidence = session::open_layers(&opts.db, &[Layer::Evidence]).await?;
+    // Planning registers an empty stand-in for each rule; running replaces each with its result
+    // before any rule after it is planned, so one session serves both.
+    let planned = rules::plan_all(&evidence, &opts.params).await?;
     let writer = DeltaOutputs {
         db: opts.db.clone(),
         ctx: evidence.clone(),
@@ -353,10 +355,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
                 .write(Vec::new())
                 .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
                 .await
-                .map_err(|source| EngineError::Delta {
-                    table: spec.name.to_string(),
-                    source,
-                })?;
+                .delta_context(spec.name)?;
         }
         Vec::new()
     };
@@ -544,7 +543,6 @@ impl OutputWriter for DeltaOutputs {
         spec: &'static TableSpec,
         df: DataFrame,
     ) -> Result<(usize, Arc<dyn TableProvider>)> {
-        use crate::error::DeltaContext;
         let delta = storage::ensure(&self.db, spec).await?;
         // The rule's rows, relabelled with the spec's schema (its field metadata; a null in a
         // NOT NULL column is an error here), streamed into the Delta writer.
@@ -576,13 +574,7 @@ impl OutputWriter for DeltaOutputs {
             .ctx
             .read_table(Arc::new(source))
             .df_context(|| format!("preparing the write of {}", spec.name))?;
-        let table = delta
-            .write(Vec::new())
-            .with_input_plan(input.logical_plan().clone())
-            .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
-            .with_writer_properties(storage::writer_properties(spec))
-            .await
-            .delta_context(spec.name)?;
+        let table = write_table(delta, input, spec).await?;
         let rows = table
             .snapshot()
             .delta_context(spec.name)?
@@ -590,11 +582,7 @@ impl OutputWriter for DeltaOutputs {
             .iter()
             .map(|f| f.num_records().unwrap_or(0))
             .sum::<usize>();
-        let provider = table
-            .table_provider()
-            .with_session(Arc::new(self.ctx.state()))
-            .await
-            .df_context(|| format!("opening table {}", spec.name))?;
+        let provider = session::provider(&self.ctx, spec, &table).await?;
         Ok((rows, provider))
     }
 }
@@ -608,7 +596,7 @@ async fn write_table(
     delta: deltalake::DeltaTable,
     df: datafusion::dataframe::DataFrame,
     spec: &'static codelake_schema::TableSpec,
-) -> Result<()> {
+) -> Result<deltalake::DeltaTable> {
     use crate::error::DeltaContext;
     let plan = df.logical_plan().clone();
     delta
@@ -617,8 +605,7 @@ async fn write_table(
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_writer_properties(storage::writer_properties(spec))
         .await
-        .delta_context(spec.name)?;
-    Ok(())
+        .delta_context(spec.name)
 }
 
 /// The Delta version of every table of the registry.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use codelake_schema::{Layer, registry};
+use codelake_schema::registry;
 use datafusion::arrow::array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
@@ -69,9 +69,7 @@ pub async fn record(db: &Path, manifest: &Value) -> Result<()> {
     let path = dir.join("manifest.json");
     std::fs::write(&path, &text).map_err(io(&path))?;
 
-    let spec = registry()
-        .iter()
-        .find(|s| s.layer == Layer::Meta && s.name == "runs")
+    let spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     let s = |k: &str| -> ArrayRef {
         let v = manifest.pointer(k).map_or(String::new(), |v| match v {

@@ -12,7 +12,7 @@ use deltalake::DeltaTable;
 use deltalake::delta_datafusion::DeltaTableFactory;
 
 use codelake_schema::Layer;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use datafusion::logical_expr::planner::TypePlanner;
 use datafusion::sql::sqlparser::ast;
 
@@ -112,7 +112,7 @@ impl TypePlanner for CodelakeTypes {
                 let (Some(k), Some(v)) = (scalar(k), scalar(v)) else {
                     return Ok(None);
                 };
-                map_type(k, v)
+                codelake_schema::spec::map_type(k, v)
             }
             ast::DataType::Timestamp(Some(6), ast::TimezoneInfo::WithTimeZone) => {
                 DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
@@ -136,21 +136,6 @@ fn scalar(t: &ast::DataType) -> Option<DataType> {
     }
 }
 
-/// An Arrow map with Delta Lake's entry names (`key_value`, `key`, `value`).
-pub fn map_type(key: DataType, value: DataType) -> DataType {
-    DataType::Map(
-        Arc::new(Field::new(
-            "key_value",
-            DataType::Struct(Fields::from(vec![
-                Field::new("key", key, false),
-                Field::new("value", value, true),
-            ])),
-            false,
-        )),
-        false,
-    )
-}
-
 /// Optimizer rules left out of DataFusion 55's defaults: `extract_leaf_expressions` and its
 /// partner `push_down_leaf_projections` break `optimize_projections` when a join key reads a
 /// struct field (apache/datafusion#22895, fixed after 55) — and joining on `span.start_line`
@@ -167,13 +152,22 @@ fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         .collect()
 }
 
-/// Registers a Delta table under the spec's name.
-pub async fn register(ctx: &SessionContext, spec: &TableSpec, table: &DeltaTable) -> Result<()> {
-    let provider = table
+/// The table provider of a Delta table, reading with the session's settings.
+pub async fn provider(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    table: &DeltaTable,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    table
         .table_provider()
         .with_session(Arc::new(ctx.state()))
         .await
-        .df_context(|| format!("opening table {}", spec.name))?;
+        .df_context(|| format!("opening table {}", spec.name))
+}
+
+/// Registers a Delta table under the spec's name.
+pub async fn register(ctx: &SessionContext, spec: &TableSpec, table: &DeltaTable) -> Result<()> {
+    let provider = provider(ctx, spec, table).await?;
     ctx.deregister_table(spec.name)
         .df_context(|| format!("registering table {}", spec.name))?;
     ctx.register_table(spec.name, provider)

@@ -12,7 +12,7 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
 mod cpg;
 mod syntax;
-pub use cpg::{EDGE_KINDS, SEMANTIC_NODE_KINDS, edges_list_type, props_map_type};
+pub use cpg::{EDGE_KINDS, SEMANTIC_NODE_KINDS, edges_list_type, map_type, props_map_type};
 pub use syntax::list_item;
 
 /// The metadata key under which a field's description is kept.
@@ -87,6 +87,18 @@ fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Fi
 
 fn id(name: &str, description: &str) -> Field {
     col(name, DataType::Int64, false, description)
+}
+
+fn opt_id(name: &str, description: &str) -> Field {
+    col(name, DataType::Int64, true, description)
+}
+
+fn text(name: &str, description: &str) -> Field {
+    col(name, DataType::Utf8, false, description)
+}
+
+fn opt_text(name: &str, description: &str) -> Field {
+    col(name, DataType::Utf8, true, description)
 }
 
 /// The `span` struct carried by every located row: the canonical byte span plus its derived

@@ -9,19 +9,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 
-use super::{DEFAULT_KEY, Layer, TableSpec, col, id, list_item, span_type};
-
-fn text(name: &str, description: &str) -> Field {
-    col(name, DataType::Utf8, false, description)
-}
-
-fn opt_text(name: &str, description: &str) -> Field {
-    col(name, DataType::Utf8, true, description)
-}
-
-fn opt_id(name: &str, description: &str) -> Field {
-    col(name, DataType::Int64, true, description)
-}
+use super::{DEFAULT_KEY, Layer, TableSpec, col, id, list_item, opt_id, opt_text, span_type, text};
 
 fn with_default(field: Field, default: &str) -> Field {
     let mut metadata = field.metadata().clone();
@@ -252,20 +240,25 @@ pub(super) fn unresolved() -> TableSpec {
     )
 }
 
-/// The type of `cpg_props_map.props`: what DataFusion's `map()` builds, with the entries named
-/// as Delta Lake names them.
-pub fn props_map_type() -> DataType {
+/// An Arrow map with its entries named as Delta Lake names them (`key_value`, `key`, `value`),
+/// so a map column read back from Delta has exactly the spec's type.
+pub fn map_type(key: DataType, value: DataType) -> DataType {
     DataType::Map(
         Arc::new(Field::new(
             "key_value",
             DataType::Struct(Fields::from(vec![
-                Field::new("key", DataType::Utf8, false),
-                Field::new("value", DataType::Utf8, true),
+                Field::new("key", key, false),
+                Field::new("value", value, true),
             ])),
             false,
         )),
         false,
     )
+}
+
+/// The type of `cpg_props_map.props`: text keys to text values.
+pub fn props_map_type() -> DataType {
+    map_type(DataType::Utf8, DataType::Utf8)
 }
 
 /// The type of `cpg_edges_by_src.edges`.

@@ -10,19 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{Layer, TableSpec, col, flag, id};
-
-fn text(name: &str, description: &str) -> Field {
-    col(name, DataType::Utf8, false, description)
-}
-
-fn opt_text(name: &str, description: &str) -> Field {
-    col(name, DataType::Utf8, true, description)
-}
-
-fn opt_id(name: &str, description: &str) -> Field {
-    col(name, DataType::Int64, true, description)
-}
+use super::{Layer, TableSpec, col, flag, id, opt_id, opt_text, text};
 
 fn int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, false, description)
