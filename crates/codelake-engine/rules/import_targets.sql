@@ -6,7 +6,8 @@
 --   anything from outside the repository -> an EXTERNAL_MODULE node.
 -- target_kind is def, binding, module, external or, for a failure, unresolved (with reason).
 WITH sites AS (
-  SELECT i.node_id, i.file_id, i.kind, i.is_star, i.name, i.bstart, i.bend,
+  SELECT i.node_id, i.file_id, i.kind, i.is_star, i.name, i.bstart, i.bend, i.level,
+         i.module AS written_module,
          CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END AS src_module,
          split_part(CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END,
                     '.', 1) AS top_package,
@@ -55,7 +56,11 @@ SELECT c.node_id, c.file_id, c.bstart, c.bend,
             WHEN c.src_node_id IS NULL AND NOT c.in_repo_package THEN CAST(NULL AS VARCHAR)
             WHEN c.src_node_id IS NULL THEN 'module_not_found'
             ELSE 'not_in_module' END AS reason,
-       CASE WHEN c.name IS NULL OR c.is_star THEN c.src_module
+       CASE WHEN c.beyond_top
+              -- As written: `from ..x import y` -> ..x.y, `from .. import y` -> ..y.
+              THEN repeat('.', c.level)
+                   || concat_ws('.', c.written_module, CASE WHEN NOT c.is_star THEN c.name END)
+            WHEN c.name IS NULL OR c.is_star THEN c.src_module
             ELSE c.src_module || '.' || c.name END AS looked_up
 FROM classified c
 LEFT JOIN found f ON f.node_id = c.node_id

@@ -1,12 +1,47 @@
--- The names a module lists in a literal `__all__ = [...]` / `(...)` (or `+=`), which is what a
--- star import of it binds.
-SELECT DISTINCT mi.module, substr(c.value, 2, length(c.value) - 2) AS name
-FROM module_index mi
-JOIN ast_nodes t ON t.file_id = mi.file_id
-JOIN ast_nodes st ON st.node_id = t.parent_id
-JOIN ast_nodes lst ON lst.parent_id = st.node_id
-JOIN ast_nodes c ON c.parent_id = lst.node_id
-WHERE t.kind = 'Name' AND t.name = '__all__' AND t.ctx = 'Store'
-  AND st.kind IN ('Assign', 'AugAssign', 'AnnAssign')
-  AND lst.field = 'value' AND lst.kind IN ('List', 'Tuple')
-  AND c.kind = 'Constant' AND (c.value LIKE '''%''' OR c.value LIKE '"%"')
+-- The names a module's `__all__` lists, which is what a star import of it binds. These are
+-- the string literals of the lists and tuples in its module-level `__all__ = ...`,
+-- `__all__ += ...` and `__all__: ... = ...` statements (so `[...] + [...]` counts too), and,
+-- where such a statement adds a name bound by `from m import __all__ as name`, every name of
+-- m's `__all__`, transitively up to $max_reexport_depth modules away (Django's
+-- `__all__ = aggregates_all + fields_all + ...`). A module whose `__all__` is computed some
+-- other way has no rows here, and a star import of it binds its public names.
+WITH RECURSIVE statements AS (
+  SELECT mi.module, st.file_id, st.bstart, st.bend
+  FROM module_index mi
+  JOIN bindings b ON b.scope_id = mi.module_scope_id AND b.name = '__all__'
+  JOIN ast_nodes t ON t.node_id = b.node_id
+  JOIN ast_nodes st ON st.node_id = t.parent_id
+  WHERE b.kind IN ('assign', 'augassign', 'annassign')
+    AND st.kind IN ('Assign', 'AugAssign', 'AnnAssign')
+),
+literals AS (
+  SELECT s.module, substr(c.value, 2, length(c.value) - 2) AS name
+  FROM statements s
+  JOIN ast_nodes lst
+    ON lst.file_id = s.file_id AND lst.bstart >= s.bstart AND lst.bend <= s.bend
+  JOIN ast_nodes c ON c.parent_id = lst.node_id
+  WHERE lst.kind IN ('List', 'Tuple') AND lst.ctx = 'Load'
+    AND c.kind = 'Constant' AND (c.value LIKE '''%''' OR c.value LIKE '"%"')
+),
+includes AS (
+  SELECT DISTINCT s.module, l.src_module
+  FROM statements s
+  JOIN ast_nodes n
+    ON n.file_id = s.file_id AND n.bstart >= s.bstart AND n.bend <= s.bend
+  JOIN module_links l ON l.module = s.module AND l.name = n.name
+  WHERE n.kind = 'Name' AND n.ctx = 'Load'
+    AND l.kind = 'from' AND l.src_name = '__all__' AND l.src_module IS NOT NULL
+),
+-- (Text columns go through concat(x, ''): the recursive union must not inherit the tables'
+-- field metadata, which its recursive term cannot carry.)
+listed(module, name, depth) AS (
+  SELECT concat(lit.module, ''), concat(lit.name, ''), CAST(0 AS BIGINT)
+  FROM literals lit
+  UNION ALL
+  SELECT concat(i.module, ''), listed.name, listed.depth + 1
+  FROM listed
+  JOIN includes i ON i.src_module = listed.module
+  WHERE listed.depth < $max_reexport_depth
+)
+SELECT DISTINCT listed.module, listed.name
+FROM listed

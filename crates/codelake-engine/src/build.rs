@@ -75,6 +75,8 @@ pub trait Progress: Send + Sync {
     fn scanned(&self, _files: usize, _bytes: u64) {}
     fn file_done(&self, _bytes: u64) {}
     fn stage(&self, _stage: &str) {}
+    /// The rule `name` (the `index`-th of `total`, from 1) starts running.
+    fn rule(&self, _name: &str, _index: usize, _total: usize) {}
 }
 
 /// A `Progress` that reports nothing.
@@ -347,15 +349,21 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         ctx: evidence.clone(),
     };
     let rule_runs = if opts.relations {
-        rules::run_all(&evidence, &opts.params, &writer).await?
+        let on_rule: rules::OnRule = {
+            let progress = progress.clone();
+            Arc::new(move |name, index, total| progress.rule(name, index, total))
+        };
+        rules::run_all(&evidence, &opts.params, Arc::new(writer), on_rule).await?
     } else {
+        // Empty, typed outputs (an empty write through the same path as a rule's rows).
         for spec in codelake_schema::layer(Layer::Cpg) {
-            storage::ensure(&opts.db, spec)
-                .await?
-                .write(Vec::new())
-                .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
-                .await
-                .delta_context(spec.name)?;
+            let delta = storage::ensure(&opts.db, spec).await?;
+            let empty = evidence
+                .read_table(Arc::new(datafusion::datasource::empty::EmptyTable::new(
+                    spec.schema.clone(),
+                )))
+                .df_context(|| format!("preparing the write of {}", spec.name))?;
+            write_table(delta, empty, spec).await?;
         }
         Vec::new()
     };

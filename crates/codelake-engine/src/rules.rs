@@ -175,9 +175,9 @@ fn referenced_tables(ctx: &SessionContext, rule: &RuleDef) -> Result<Vec<String>
     Ok(refs.iter().map(|r| r.table().to_string()).collect())
 }
 
-/// The rules in dependency order (the catalog's order among independent rules). A rule that
-/// reads a table that is neither a rule nor a table of the registry is an error.
-pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
+/// Every rule of the catalog with the indices (into [`RULES`]) of the rules it reads. A rule
+/// that reads a table that is neither a rule nor an evidence table is an error.
+fn dependencies(ctx: &SessionContext) -> Result<Vec<BTreeSet<usize>>> {
     let names: HashMap<&str, usize> = RULES.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
     let mut deps: Vec<BTreeSet<usize>> = Vec::with_capacity(RULES.len());
     for rule in RULES {
@@ -198,25 +198,43 @@ pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
         }
         deps.push(d);
     }
-    let mut done = vec![false; RULES.len()];
-    let mut order = Vec::with_capacity(RULES.len());
-    while order.len() < RULES.len() {
-        let next = (0..RULES.len())
-            .find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
-            .ok_or_else(|| {
-                let stuck: Vec<_> = (0..RULES.len())
-                    .filter(|&i| !done[i])
-                    .map(|i| RULES[i].name)
-                    .collect();
-                EngineError::Other(format!(
-                    "the rules {} depend on each other in a cycle",
-                    stuck.join(", ")
-                ))
-            })?;
-        done[next] = true;
-        order.push(RULES[next]);
+    Ok(deps)
+}
+
+/// The rules in waves: each wave holds the rules whose inputs are all evidence or rules of
+/// earlier waves (in the catalog's order), so the rules of one wave can run at the same time.
+/// A dependency cycle is an error naming the rules in it.
+pub fn waves(ctx: &SessionContext) -> Result<Vec<Vec<RuleDef>>> {
+    let deps = dependencies(ctx)?;
+    let mut wave_of: Vec<Option<usize>> = vec![None; RULES.len()];
+    let mut out: Vec<Vec<RuleDef>> = Vec::new();
+    let mut placed = 0;
+    while placed < RULES.len() {
+        let ready: Vec<usize> = (0..RULES.len())
+            .filter(|&i| wave_of[i].is_none() && deps[i].iter().all(|&d| wave_of[d].is_some()))
+            .collect();
+        if ready.is_empty() {
+            let stuck: Vec<_> = (0..RULES.len())
+                .filter(|&i| wave_of[i].is_none())
+                .map(|i| RULES[i].name)
+                .collect();
+            return Err(EngineError::Other(format!(
+                "the rules {} depend on each other in a cycle",
+                stuck.join(", ")
+            )));
+        }
+        for &i in &ready {
+            wave_of[i] = Some(out.len());
+        }
+        placed += ready.len();
+        out.push(ready.into_iter().map(|i| RULES[i]).collect());
     }
-    Ok(order)
+    Ok(out)
+}
+
+/// The rules in dependency order: wave after wave, the catalog's order within a wave.
+pub fn ordered(ctx: &SessionContext) -> Result<Vec<RuleDef>> {
+    Ok(waves(ctx)?.into_iter().flatten().collect())
 }
 
 /// Plans one rule against the session as it is now, with the parameters bound.
@@ -366,50 +384,86 @@ pub fn shape_for_spec(rule: &str, df: DataFrame, spec: &TableSpec) -> Result<Dat
         .map_err(|e| rule_error(rule, "shaping its result", e))
 }
 
-/// Runs every rule in dependency order over the evidence tables registered in `ctx`.
+/// Called as each rule starts: its name, its position (from 1) and the number of rules.
+pub type OnRule = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
+
+/// Runs every rule, wave by wave ([`waves`]); the rules of one wave run at the same time, each
+/// on its own task (so that, say, the Parquet encoding of two outputs uses two cores). An
+/// intermediate is cached in memory and registered under its name; an output is written by
+/// `writer` and registered as what it returns. Returns what each rule did, in dependency order.
 pub async fn run_all(
     ctx: &SessionContext,
     params: &RuleParams,
-    writer: &dyn OutputWriter,
+    writer: Arc<dyn OutputWriter>,
+    on_rule: OnRule,
 ) -> Result<Vec<RuleRun>> {
-    let mut runs = Vec::new();
-    for rule in ordered(ctx)? {
-        let start = Instant::now();
-        let df = plan_rule(ctx, &rule, params).await?;
-        let inputs = scanned_tables(df.logical_plan());
-        let rows = match rule.kind {
-            RuleKind::Intermediate => {
-                let cached = df
-                    .cache()
-                    .await
-                    .map_err(|e| rule_error(rule.name, "running", e))?;
-                let rows = cached
-                    .clone()
-                    .count()
-                    .await
-                    .map_err(|e| rule_error(rule.name, "counting its rows", e))?;
-                replace_table(ctx, rule.name, cached.into_view())?;
-                rows
-            }
-            RuleKind::Output => {
-                let spec = codelake_schema::spec(rule.name).ok_or_else(|| {
-                    rule_error(rule.name, "writing", "no table spec has the rule's name")
-                })?;
-                let shaped = shape_for_spec(rule.name, df, spec)?;
-                let (rows, provider) = writer.write(spec, shaped).await?;
-                replace_table(ctx, rule.name, provider)?;
-                rows
-            }
-        };
-        runs.push(RuleRun {
-            name: rule.name,
-            kind: rule.kind,
-            inputs,
-            rows,
-            elapsed: start.elapsed(),
-        });
+    let waves = waves(ctx)?;
+    let total = waves.iter().map(Vec::len).sum();
+    let mut runs = Vec::with_capacity(total);
+    for wave in waves {
+        // Every rule of the wave is planned against the session before any of them runs.
+        let mut tasks = Vec::with_capacity(wave.len());
+        for rule in wave {
+            on_rule(rule.name, runs.len() + tasks.len() + 1, total);
+            let df = plan_rule(ctx, &rule, params).await?;
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(run_rule(rule, df, writer)));
+        }
+        let mut done = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let outcome = task
+                .await
+                .map_err(|e| EngineError::Other(format!("a rule's task failed: {e}")))?;
+            done.push(outcome);
+        }
+        // All of the wave has finished (no task is left running) before the first error is
+        // reported or any result is registered.
+        for outcome in done {
+            let (run, table) = outcome?;
+            replace_table(ctx, run.name, table)?;
+            runs.push(run);
+        }
     }
     Ok(runs)
+}
+
+/// Runs one planned rule: caches an intermediate, writes an output.
+async fn run_rule(
+    rule: RuleDef,
+    df: DataFrame,
+    writer: Arc<dyn OutputWriter>,
+) -> Result<(RuleRun, Arc<dyn TableProvider>)> {
+    let start = Instant::now();
+    let inputs = scanned_tables(df.logical_plan());
+    let (rows, table) = match rule.kind {
+        RuleKind::Intermediate => {
+            let cached = df
+                .cache()
+                .await
+                .map_err(|e| rule_error(rule.name, "running", e))?;
+            let rows = cached
+                .clone()
+                .count()
+                .await
+                .map_err(|e| rule_error(rule.name, "counting its rows", e))?;
+            (rows, cached.into_view())
+        }
+        RuleKind::Output => {
+            let spec = codelake_schema::spec(rule.name).ok_or_else(|| {
+                rule_error(rule.name, "writing", "no table spec has the rule's name")
+            })?;
+            let shaped = shape_for_spec(rule.name, df, spec)?;
+            writer.write(spec, shaped).await?
+        }
+    };
+    let run = RuleRun {
+        name: rule.name,
+        kind: rule.kind,
+        inputs,
+        rows,
+        elapsed: start.elapsed(),
+    };
+    Ok((run, table))
 }
 
 #[cfg(test)]

@@ -83,6 +83,18 @@ fn new_session(config: SessionConfig) -> SessionContext {
         .set_usize(
             "datafusion.optimizer.hash_join_inlist_pushdown_max_distinct_values",
             0,
+        )
+        // The rules join million-row evidence (ast_nodes, name_refs) with tables of some ten
+        // thousand rows (files, defs, scopes). Below these sizes the small side is built once and
+        // the large side probes it where it is, instead of both being hash-repartitioned; on
+        // Django this takes cpg_nodes from 3.7 s to 1.1 s.
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold",
+            64 * 1024 * 1024,
+        )
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+            1024 * 1024,
         );
     let state = SessionStateBuilder::new()
         .with_config(config)

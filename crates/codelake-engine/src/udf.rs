@@ -3,13 +3,20 @@
 //! * `stable_id(domain, v1, v2, ...)`: the stable 64-bit id of [`codelake_schema::StableId`]
 //!   over a domain tag and the values, so that ids the rules mint (of modules, external
 //!   modules, builtins, edges) are the same in every build, as the extraction's ids are.
+//! * `map_from_entries(list<struct<k, v>>)`: the map with those entries, in the list's order
+//!   (as in Spark, Trino and DuckDB). With `array_sort(array_agg(named_struct(...)))` it builds
+//!   a map whose entries are sorted by key, without an order-sensitive aggregate.
 
 use std::sync::Arc;
 
 use codelake_schema::StableId;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder};
+use std::collections::HashSet;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder, MapArray, StructArray};
+use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -19,6 +26,7 @@ use datafusion::prelude::SessionContext;
 /// Registers codelake's functions with a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(StableIdUdf::new()));
+    ctx.register_udf(ScalarUDF::from(MapFromEntriesUdf::new()));
 }
 
 /// `stable_id(domain, ...)`: XXH3 over the domain tag and the length-prefixed values, exactly
@@ -125,6 +133,122 @@ impl ScalarUDFImpl for StableIdUdf {
     }
 }
 
+/// `map_from_entries(list<struct<k, v>>)`: a map whose entries are the list's structs (first
+/// field the key, second the value), in the list's order. A null list gives a null map; a null
+/// entry, a null key or a key twice in one list is an error, as a map cannot hold them.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct MapFromEntriesUdf {
+    signature: Signature,
+}
+
+impl MapFromEntriesUdf {
+    pub fn new() -> Self {
+        Self {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl Default for MapFromEntriesUdf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The map type of `map_from_entries` over a list of `entry`: Arrow's canonical
+/// `key_value<key, value>` with a non-null key.
+fn map_of_entries(entry: &DataType) -> Result<(Fields, DataType)> {
+    let DataType::Struct(fields) = entry else {
+        return plan_err!("map_from_entries takes a list of structs, not of {entry}");
+    };
+    let [key, value] = fields.iter().collect::<Vec<_>>()[..] else {
+        return plan_err!(
+            "map_from_entries takes a list of structs of two fields (key, value), not {}",
+            fields.len()
+        );
+    };
+    let entries = Fields::from(vec![
+        Field::new("key", key.data_type().clone(), false),
+        Field::new("value", value.data_type().clone(), true),
+    ]);
+    let map = DataType::Map(
+        Arc::new(Field::new(
+            "key_value",
+            DataType::Struct(entries.clone()),
+            false,
+        )),
+        false,
+    );
+    Ok((entries, map))
+}
+
+impl ScalarUDFImpl for MapFromEntriesUdf {
+    fn name(&self) -> &str {
+        "map_from_entries"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types {
+            [DataType::List(item)] => Ok(map_of_entries(item.data_type())?.1),
+            [other] => plan_err!("map_from_entries takes a list of structs, not {other}"),
+            _ => plan_err!("map_from_entries takes one argument"),
+        }
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return exec_err!("map_from_entries takes one argument");
+        };
+        let arr = arg.to_array(args.number_rows)?;
+        let Some(list) = arr.as_list_opt::<i32>() else {
+            return exec_err!("map_from_entries takes a list, not {}", arr.data_type());
+        };
+        let (fields, _) = map_of_entries(list.values().data_type())?;
+        // Only the entries the lists reference, with offsets from 0.
+        let offsets = list.offsets();
+        let first = offsets.first().copied().unwrap_or(0);
+        let last = offsets.last().copied().unwrap_or(0);
+        let (start, len) = (first as usize, (last - first) as usize);
+        let entries = list.values().slice(start, len);
+        let entries = entries.as_struct();
+        if entries.null_count() > 0 {
+            return exec_err!("map_from_entries: an entry is null");
+        }
+        let keys = entries.column(0);
+        if keys.null_count() > 0 {
+            return exec_err!("map_from_entries: a key is null");
+        }
+        let rebased = OffsetBuffer::new(offsets.iter().map(|o| o - first).collect());
+        let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
+        let rows = converter.convert_columns(std::slice::from_ref(keys))?;
+        let mut seen = HashSet::new();
+        for (i, w) in rebased.windows(2).enumerate() {
+            if list.is_null(i) || w[1] - w[0] < 2 {
+                continue;
+            }
+            seen.clear();
+            for j in w[0] as usize..w[1] as usize {
+                if !seen.insert(rows.row(j)) {
+                    return exec_err!("map_from_entries: a key occurs twice in one map (row {i})");
+                }
+            }
+        }
+        let entries = StructArray::try_new(fields.clone(), entries.columns().to_vec(), None)?;
+        let map = MapArray::try_new(
+            Arc::new(Field::new("key_value", DataType::Struct(fields), false)),
+            rebased,
+            entries,
+            list.nulls().cloned(),
+            false,
+        )?;
+        Ok(ColumnarValue::Array(Arc::new(map)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +276,34 @@ mod tests {
         assert_eq!(v(0), StableId::new("module").int(7).finish());
         assert_eq!(v(1), StableId::new("builtin").str("len").finish());
         assert_ne!(v(2), v(3));
+    }
+
+    #[tokio::test]
+    async fn map_from_entries_keeps_the_order_and_rejects_duplicate_or_null_keys() {
+        let ctx = SessionContext::new();
+        register(&ctx);
+        let df = ctx
+            .sql(
+                "SELECT map_from_entries(array_sort(make_array(named_struct('key', 'b', 'value', '2'), \
+                 named_struct('key', 'a', 'value', NULL)))) AS m, \
+                 arrow_typeof(map_from_entries(make_array(named_struct('k', 1, 'v', 'x')))) AS t, \
+                 map_from_entries(CAST(NULL AS ARRAY<STRUCT<k VARCHAR, v VARCHAR>>)) IS NULL AS n",
+            )
+            .await
+            .unwrap();
+        let batches = df.collect().await.unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("{a: , b: 2}"), "{text}");
+        assert!(text.contains("Map(\"key_value\": non-null Struct(\"key\": non-null Int64, \"value\": Utf8), unsorted)"), "{text}");
+        assert!(text.contains("| true"), "{text}");
+        for bad in [
+            "SELECT map_from_entries(make_array(named_struct('k', 'a', 'v', 1), named_struct('k', 'a', 'v', 2)))",
+            "SELECT map_from_entries(make_array(named_struct('k', CAST(NULL AS VARCHAR), 'v', 1)))",
+        ] {
+            let err = ctx.sql(bad).await.unwrap().collect().await.unwrap_err();
+            assert!(err.to_string().contains("map_from_entries"), "{err}");
+        }
     }
 }

@@ -475,7 +475,7 @@ async fn a_table_that_does_not_match_its_spec_is_a_clear_error() {
 }
 
 /// The cross-file edges of the example, as `kind,source,target` lines (kinds and qualified
-/// names), compared with `tests/golden/edges.csv`, reviewed by hand. Set
+/// names), compared with `tests/golden/edges.txt`, reviewed by hand. Set
 /// CODELAKE_BLESS=1 to rewrite the file after a deliberate change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relations_of_the_example_match_the_golden_edges() {
@@ -497,15 +497,22 @@ async fn relations_of_the_example_match_the_golden_edges() {
         )
         .await,
     );
-    lines.push("# IMPORTS, CALLS, INHERITS, and REFERS_TO of module-level names".to_string());
+    lines.push(
+        "# IMPORTS, CALLS, INHERITS, CONTAINS, SCOPE_PARENT; REFERS_TO to and DEFINES of module-level names"
+            .to_string(),
+    );
     lines.extend(
         rows(
             &ctx,
             &format!(
                 "SELECT e.kind, {s}, {d}, e.confidence FROM cpg_edges e \
                  JOIN cpg_nodes s ON s.node_id = e.src_id JOIN cpg_nodes d ON d.node_id = e.dst_id \
-                 WHERE e.kind IN ('IMPORTS', 'CALLS', 'INHERITS') \
-                    OR (e.kind = 'REFERS_TO' AND d.kind = 'BINDING' AND d.qualname NOT LIKE '%.%.%') \
+                 LEFT JOIN bindings b ON b.binding_id = e.dst_id \
+                 LEFT JOIN scopes bs ON bs.scope_id = b.scope_id \
+                 LEFT JOIN scopes ss ON ss.scope_id = e.src_id \
+                 WHERE e.kind IN ('IMPORTS', 'CALLS', 'INHERITS', 'CONTAINS', 'SCOPE_PARENT') \
+                    OR (e.kind = 'REFERS_TO' AND bs.kind = 'module') \
+                    OR (e.kind = 'DEFINES' AND ss.kind = 'module') \
                  ORDER BY 1, 2, 3, 4",
                 s = node("s"),
                 d = node("d")
@@ -612,4 +619,87 @@ async fn relations_of_the_example_match_the_golden_edges() {
         assert_eq!(r["name"], p.def.name);
         assert_eq!(r["fingerprint"], p.fingerprint.as_str(), "{}", p.def.name);
     }
+}
+
+fn write_repo(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// `from m import *` binds m's `__all__` when it has one, including an `__all__` composed from
+/// other modules' (`from .a import __all__ as a_all; __all__ = a_all + [...]`), else its
+/// public names; `from m import name` follows such chains to the definition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn star_imports_follow_composed_dunder_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    write_repo(
+        &repo,
+        &[
+            ("pkg/__init__.py", ""),
+            ("pkg/a.py", "__all__ = ['x']\nx = 1\ny = 2\n"),
+            (
+                "pkg/b.py",
+                "from .a import *\nfrom .a import __all__ as _a_all\n\n__all__ = _a_all + ['z']\n__all__ += ('w',)\nz = 3\nw = 4\nv = 5\n",
+            ),
+            ("pkg/c.py", "from .b import *\n"),
+            ("pkg/d.py", "from .c import *\n_private = 1\npublic = 2\n"),
+            (
+                "main.py",
+                "from pkg.c import x, y, z, w, v\nfrom pkg.d import public, _private\n",
+            ),
+        ],
+    );
+    let db = dir.path().join("db");
+    let mut opts = options(&db, 1);
+    opts.repo = repo;
+    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    let ctx = open_session(&db).await.unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT i.name, COALESCE(d.qualname, u.reason) FROM imports i \
+         JOIN files f ON f.file_id = i.file_id AND f.path = 'main.py' \
+         LEFT JOIN cpg_edges e ON e.src_id = i.node_id AND e.kind = 'IMPORTS' \
+         LEFT JOIN cpg_nodes d ON d.node_id = e.dst_id \
+         LEFT JOIN unresolved u ON u.node_id = i.node_id \
+         ORDER BY i.name",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "_private|pkg.d._private",
+            "public|pkg.d.public",
+            "v|not_in_module",
+            "w|pkg.b.w",
+            "x|pkg.a.x",
+            "y|not_in_module",
+            "z|pkg.b.z",
+        ]
+    );
+}
+
+/// `--no-relations` writes every CPG table empty and typed, and says so in the manifest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_without_relations_has_empty_typed_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut opts = options(&db, 2);
+    opts.relations = false;
+    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    let ctx = open_session(&db).await.unwrap();
+    for spec in codelake_schema::layer(codelake_schema::Layer::Cpg) {
+        assert_eq!(
+            one(&ctx, &format!("SELECT count(*) FROM {}", spec.name)).await,
+            "0",
+            "{}",
+            spec.name
+        );
+    }
+    assert_ne!(one(&ctx, "SELECT count(*) FROM ast_nodes").await, "0");
+    let manifest = std::fs::read_to_string(db.join("_codelake/manifest.json")).unwrap();
+    assert!(manifest.contains("--no-relations"), "{manifest}");
 }

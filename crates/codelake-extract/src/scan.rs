@@ -325,11 +325,19 @@ impl ModuleNamer {
         if stem != "__init__" {
             name.push(stem);
         }
-        if name.is_empty() || !name.iter().all(|p| is_identifier(p)) {
+        if name.is_empty() || !name.iter().all(|p| is_module_part(p)) {
             return None;
         }
         Some(name.join("."))
     }
+}
+
+/// A part of a module name that `importlib.import_module` can import: identifier characters,
+/// where a keyword (Django's `tests/async` package) or a leading digit (migrations such as
+/// `0002_initial.py`) are allowed, since such modules are imported by name at run time and
+/// their own relative imports work. A `-` or a space is not.
+pub fn is_module_part(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c == '_' || c.is_alphanumeric())
 }
 
 /// A Python identifier (ASCII letters, digits, `_`, and any non-ASCII letter; not starting with

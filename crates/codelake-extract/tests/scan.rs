@@ -130,6 +130,10 @@ fn module_names_from_the_package_layout() {
         "scripts/tool.py",
         "setup.py",
         "bad-name/m.py",
+        "tests/async/__init__.py",
+        "tests/async/models.py",
+        "app/migrations/__init__.py",
+        "app/migrations/0002_initial.py",
     ] {
         touch(r, f);
     }
@@ -156,6 +160,15 @@ fn module_names_from_the_package_layout() {
     );
     assert_eq!(n.module_name("setup.py").as_deref(), Some("setup"));
     assert_eq!(n.module_name("bad-name/m.py"), None);
+    // Importable by importlib (Django's test runner and migration loader do so), so named.
+    assert_eq!(
+        n.module_name("tests/async/models.py").as_deref(),
+        Some("async.models")
+    );
+    assert_eq!(
+        n.module_name("app/migrations/0002_initial.py").as_deref(),
+        Some("migrations.0002_initial")
+    );
 
     // src layout, with a PEP 420 namespace package above a regular one.
     let d = tempfile::tempdir().unwrap();
