@@ -387,44 +387,87 @@ pub fn shape_for_spec(rule: &str, df: DataFrame, spec: &TableSpec) -> Result<Dat
 /// Called as each rule starts: its name, its position (from 1) and the number of rules.
 pub type OnRule = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
-/// Runs every rule, wave by wave ([`waves`]); the rules of one wave run at the same time, each
-/// on its own task (so that, say, the Parquet encoding of two outputs uses two cores). An
-/// intermediate is cached in memory and registered under its name; an output is written by
-/// `writer` and registered as what it returns. Returns what each rule did, in dependency order.
+/// Runs every rule, each on its own task as soon as the rules it reads have finished (so that,
+/// say, `cpg_nodes` is written while the call edges are still being resolved, and two outputs
+/// encode Parquet on two cores). A rule is planned against the session once its inputs are
+/// registered there; an intermediate is cached in memory and registered under its name; an
+/// output is written by `writer` and registered as what it returns. Returns what each rule did,
+/// in dependency order; if rules fail, the error of the first of them in that order (a rule
+/// whose input failed is not run).
 pub async fn run_all(
     ctx: &SessionContext,
     params: &RuleParams,
     writer: Arc<dyn OutputWriter>,
     on_rule: OnRule,
 ) -> Result<Vec<RuleRun>> {
-    let waves = waves(ctx)?;
-    let total = waves.iter().map(Vec::len).sum();
+    use futures::FutureExt;
+    use futures::future::{BoxFuture, Shared};
+
+    type Finished = Shared<BoxFuture<'static, bool>>;
+    let order = ordered(ctx)?;
+    let deps = dependencies(ctx)?;
+    let total = order.len();
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut finished: HashMap<&'static str, Finished> = HashMap::new();
+    let mut tasks = Vec::with_capacity(total);
+    for rule in order {
+        let index = RULES
+            .iter()
+            .position(|r| r.name == rule.name)
+            .ok_or_else(|| rule_error(rule.name, "running", "not in the catalog"))?;
+        // `ordered` puts every rule after the rules it reads, so their signals exist.
+        let inputs: Vec<Finished> = deps[index]
+            .iter()
+            .filter_map(|&d| finished.get(RULES[d].name).cloned())
+            .collect();
+        let (tx, rx) = tokio::sync::oneshot::channel::<bool>();
+        let (ctx, params, writer, on_rule, started) = (
+            ctx.clone(),
+            params.clone(),
+            writer.clone(),
+            on_rule.clone(),
+            started.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            for input in inputs {
+                if !input.await {
+                    let _ = tx.send(false);
+                    return Err(None);
+                }
+            }
+            let n = started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            on_rule(rule.name, n, total);
+            let result = async {
+                let df = plan_rule(&ctx, &rule, &params).await?;
+                let (run, table) = run_rule(rule, df, writer).await?;
+                replace_table(&ctx, run.name, table)?;
+                Ok::<_, EngineError>(run)
+            }
+            .await;
+            let _ = tx.send(result.is_ok());
+            result.map_err(Some)
+        }));
+        finished.insert(rule.name, rx.map(|r| r.unwrap_or(false)).boxed().shared());
+    }
     let mut runs = Vec::with_capacity(total);
-    for wave in waves {
-        // Every rule of the wave is planned against the session before any of them runs.
-        let mut tasks = Vec::with_capacity(wave.len());
-        for rule in wave {
-            on_rule(rule.name, runs.len() + tasks.len() + 1, total);
-            let df = plan_rule(ctx, &rule, params).await?;
-            let writer = writer.clone();
-            tasks.push(tokio::spawn(run_rule(rule, df, writer)));
-        }
-        let mut done = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            let outcome = task
-                .await
-                .map_err(|e| EngineError::Other(format!("a rule's task failed: {e}")))?;
-            done.push(outcome);
-        }
-        // All of the wave has finished (no task is left running) before the first error is
-        // reported or any result is registered.
-        for outcome in done {
-            let (run, table) = outcome?;
-            replace_table(ctx, run.name, table)?;
-            runs.push(run);
+    let mut first_error = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(run)) => runs.push(run),
+            // Not run: an input failed, and that input's error comes first.
+            Ok(Err(None)) => {}
+            Ok(Err(Some(e))) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(EngineError::Other(format!("a rule's task failed: {e}")));
+            }
         }
     }
-    Ok(runs)
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(runs),
+    }
 }
 
 /// Runs one planned rule: caches an intermediate, writes an output.
@@ -469,6 +512,68 @@ async fn run_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct RefusingWriter;
+
+    #[async_trait::async_trait]
+    impl OutputWriter for RefusingWriter {
+        async fn write(
+            &self,
+            spec: &'static TableSpec,
+            _df: DataFrame,
+        ) -> Result<(usize, Arc<dyn TableProvider>)> {
+            Err(EngineError::Other(format!(
+                "{}: this test writes nothing",
+                spec.name
+            )))
+        }
+    }
+
+    /// A rule that cannot be planned fails the run with its name; the rules that read it are
+    /// not run, and every task has ended when run_all returns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_rule_fails_the_run_naming_the_first_failure() {
+        let ctx = crate::session::new_session_context();
+        for spec in codelake_schema::layer(Layer::Evidence) {
+            let schema = if spec.name == "bindings" {
+                // No `name` column: every rule that reads bindings fails to plan.
+                Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+                    datafusion::arrow::datatypes::Field::new(
+                        "binding_id",
+                        datafusion::arrow::datatypes::DataType::Int64,
+                        false,
+                    ),
+                ]))
+            } else {
+                spec.schema.clone()
+            };
+            ctx.register_table(spec.name, Arc::new(EmptyTable::new(schema)))
+                .unwrap();
+        }
+        let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let on_rule: OnRule = {
+            let started = started.clone();
+            Arc::new(move |name, _, _| started.lock().unwrap().push(name.to_string()))
+        };
+        let err = run_all(
+            &ctx,
+            &RuleParams::default(),
+            Arc::new(RefusingWriter),
+            on_rule,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        // ref_candidates is the first rule (in dependency order) that reads bindings.
+        assert!(err.starts_with("rule ref_candidates: planning"), "{err}");
+        let started = started.lock().unwrap();
+        assert!(started.iter().any(|r| r == "module_index"), "{started:?}");
+        // dotted_targets reads ref_candidates: never started.
+        assert!(
+            !started.iter().any(|r| r == "dotted_targets"),
+            "{started:?}"
+        );
+    }
 
     #[test]
     fn every_output_rule_has_a_cpg_spec_and_every_cpg_spec_a_rule() {
