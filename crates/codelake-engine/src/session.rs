@@ -95,6 +95,14 @@ fn new_session(config: SessionConfig) -> SessionContext {
         .set_usize(
             "datafusion.optimizer.hash_join_single_partition_threshold_rows",
             1024 * 1024,
+        )
+        // Every output is sorted by its spec's order. Above this size a partition is sorted batch
+        // by batch and the sorted runs merged, which for the rules' many small batches is several
+        // times slower than one sort of the concatenated partition (cpg_nodes on Django: 3.3 s
+        // against 1.6 s in isolation). Below it, a partition is concatenated and sorted in place.
+        .set_usize(
+            "datafusion.execution.sort_in_place_threshold_bytes",
+            1024 * 1024 * 1024,
         );
     let state = SessionStateBuilder::new()
         .with_config(config)
