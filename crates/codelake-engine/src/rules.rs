@@ -202,20 +202,27 @@ fn dependencies(ctx: &SessionContext) -> Result<Vec<BTreeSet<usize>>> {
 }
 
 /// The rules in waves: each wave holds the rules whose inputs are all evidence or rules of
-/// earlier waves (in the catalog's order), so the rules of one wave can run at the same time.
+/// earlier waves (in the catalog's order), so the rules of one wave could run at the same time.
 /// A dependency cycle is an error naming the rules in it.
 pub fn waves(ctx: &SessionContext) -> Result<Vec<Vec<RuleDef>>> {
-    let deps = dependencies(ctx)?;
-    let mut wave_of: Vec<Option<usize>> = vec![None; RULES.len()];
-    let mut out: Vec<Vec<RuleDef>> = Vec::new();
-    let mut placed = 0;
-    while placed < RULES.len() {
+    Ok(waves_of(&dependencies(ctx)?)?
+        .into_iter()
+        .map(|wave| wave.into_iter().map(|i| RULES[i]).collect())
+        .collect())
+}
+
+/// [`waves`] over the dependencies ([`dependencies`]), as indices into [`RULES`].
+fn waves_of(deps: &[BTreeSet<usize>]) -> Result<Vec<Vec<usize>>> {
+    let mut placed = vec![false; RULES.len()];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut count = 0;
+    while count < RULES.len() {
         let ready: Vec<usize> = (0..RULES.len())
-            .filter(|&i| wave_of[i].is_none() && deps[i].iter().all(|&d| wave_of[d].is_some()))
+            .filter(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]))
             .collect();
         if ready.is_empty() {
             let stuck: Vec<_> = (0..RULES.len())
-                .filter(|&i| wave_of[i].is_none())
+                .filter(|&i| !placed[i])
                 .map(|i| RULES[i].name)
                 .collect();
             return Err(EngineError::Other(format!(
@@ -224,10 +231,10 @@ pub fn waves(ctx: &SessionContext) -> Result<Vec<Vec<RuleDef>>> {
             )));
         }
         for &i in &ready {
-            wave_of[i] = Some(out.len());
+            placed[i] = true;
         }
-        placed += ready.len();
-        out.push(ready.into_iter().map(|i| RULES[i]).collect());
+        count += ready.len();
+        out.push(ready);
     }
     Ok(out)
 }
@@ -404,18 +411,15 @@ pub async fn run_all(
     use futures::future::{BoxFuture, Shared};
 
     type Finished = Shared<BoxFuture<'static, bool>>;
-    let order = ordered(ctx)?;
     let deps = dependencies(ctx)?;
+    let order: Vec<usize> = waves_of(&deps)?.into_iter().flatten().collect();
     let total = order.len();
     let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut finished: HashMap<&'static str, Finished> = HashMap::new();
     let mut tasks = Vec::with_capacity(total);
-    for rule in order {
-        let index = RULES
-            .iter()
-            .position(|r| r.name == rule.name)
-            .ok_or_else(|| rule_error(rule.name, "running", "not in the catalog"))?;
-        // `ordered` puts every rule after the rules it reads, so their signals exist.
+    for index in order {
+        let rule = RULES[index];
+        // The order puts every rule after the rules it reads, so their signals exist.
         let inputs: Vec<Finished> = deps[index]
             .iter()
             .filter_map(|&d| finished.get(RULES[d].name).cloned())
