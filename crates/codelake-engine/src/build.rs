@@ -245,7 +245,23 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     progress.stage("scanning");
     let mut scan_opts = opts.scan.clone();
     scan_opts.skip_dir = Some(opts.db.clone());
-    let scanned = codelake_extract::scan(&opts.repo, &scan_opts)?;
+    std::fs::create_dir_all(&opts.db).map_err(|source| EngineError::Io {
+        path: opts.db.clone(),
+        source,
+    })?;
+    // The tables are opened (or created) while the repository is walked: neither needs the other.
+    let repo = opts.repo.clone();
+    let scanning = tokio::task::spawn_blocking(move || codelake_extract::scan(&repo, &scan_opts));
+    let opened = futures::future::try_join_all(
+        Table::ALL
+            .iter()
+            .map(|table| storage::ensure(&opts.db, table.spec())),
+    )
+    .await;
+    let scanned = scanning
+        .await
+        .map_err(|e| EngineError::Other(format!("scan task failed: {e}")))??;
+    let opened = opened?;
     let mut stages = Vec::new();
     let mut lap = start;
     let mut stage = |name: &'static str| {
@@ -260,16 +276,11 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         .sum();
     progress.scanned(scanned.files.len(), total_bytes);
 
-    std::fs::create_dir_all(&opts.db).map_err(|source| EngineError::Io {
-        path: opts.db.clone(),
-        source,
-    })?;
     let ctx = session::new_session_context();
     let mut senders = HashMap::new();
     let mut writes = Vec::new();
-    for table in Table::ALL {
+    for (table, delta) in Table::ALL.into_iter().zip(opened) {
         let spec = table.spec();
-        let delta = storage::ensure(&opts.db, spec).await?;
         let (tx, rx) = mpsc::channel::<BatchResult>(16);
         senders.insert(table, tx);
         let source = StreamingTable::try_new(
@@ -285,7 +296,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             .df_context(|| format!("preparing the write of {}", spec.name))?;
         writes.push((
             table,
-            tokio::spawn(async move { write_table(delta, df, spec).await.map(drop) }),
+            tokio::spawn(async move { write_table(delta, df, spec).await }),
         ));
     }
 
@@ -317,9 +328,14 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     drop(sink);
     progress.stage("committing");
     let mut write_error = None;
+    // Every table as this build leaves it: sessions and versions come from these, not from
+    // opening each table again.
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
     for (table, handle) in writes {
         match handle.await {
-            Ok(Ok(())) => {}
+            Ok(Ok(delta)) => {
+                lock(&written)?.insert(table.name(), delta);
+            }
             Ok(Err(e)) => {
                 write_error.get_or_insert(e);
             }
@@ -340,13 +356,20 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
 
     progress.stage("relating");
     let ddl_fingerprints = manifest::write_schema_sql(&opts.db)?;
-    let evidence = session::open_layers(&opts.db, &[Layer::Evidence]).await?;
+    let evidence_tables = lock(&written)?.clone();
+    let evidence = session::session_over(
+        session::rules_session_context(),
+        &evidence_tables,
+        &[Layer::Evidence],
+    )
+    .await?;
     // Planning registers an empty stand-in for each rule; running replaces each with its result
     // before any rule after it is planned, so one session serves both.
     let planned = rules::plan_all(&evidence, &opts.params).await?;
     let writer = DeltaOutputs {
         db: opts.db.clone(),
         ctx: evidence.clone(),
+        written: written.clone(),
     };
     let rule_runs = if opts.relations {
         let on_rule: rules::OnRule = {
@@ -363,7 +386,8 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
                     spec.schema.clone(),
                 )))
                 .df_context(|| format!("preparing the write of {}", spec.name))?;
-            write_table(delta, empty, spec).await?;
+            let delta = write_table(delta, empty, spec).await?;
+            lock(&written)?.insert(spec.name, delta);
         }
         Vec::new()
     };
@@ -373,14 +397,27 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     progress.stage("validating");
     let runs_spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
-    storage::ensure(&opts.db, runs_spec).await?;
-    let checked = session::open_session(&opts.db).await?;
+    let runs = storage::ensure(&opts.db, runs_spec).await?;
+    let tables = {
+        let mut w = lock(&written)?;
+        w.insert(runs_spec.name, runs);
+        std::mem::take(&mut *w)
+    };
+    let checked = session::session_over(
+        session::new_session_context(),
+        &tables,
+        &[Layer::Evidence, Layer::Cpg, Layer::Meta],
+    )
+    .await?;
     let info_schema_hash = info_schema::snapshot(
         &checked,
         &manifest::meta_dir(&opts.db).join("information_schema"),
     )
     .await?;
-    let versions = table_versions(&opts.db).await?;
+    let versions: BTreeMap<String, i64> = tables
+        .iter()
+        .map(|(name, t)| (name.to_string(), t.version().map_or(-1, |v| v as i64)))
+        .collect();
     drop(checked);
     stage("validate");
 
@@ -542,6 +579,13 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
 struct DeltaOutputs {
     db: PathBuf,
     ctx: datafusion::prelude::SessionContext,
+    /// The tables written so far, as committed.
+    written: Arc<Mutex<BTreeMap<&'static str, deltalake::DeltaTable>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| EngineError::Other("a writer task panicked".to_string()))
 }
 
 #[async_trait::async_trait]
@@ -554,10 +598,16 @@ impl OutputWriter for DeltaOutputs {
         let delta = storage::ensure(&self.db, spec).await?;
         // The rule's rows, relabelled with the spec's schema (its field metadata; a null in a
         // NOT NULL column is an error here), streamed into the Delta writer.
-        let rule_stream = df
-            .execute_stream()
+        // In one partition, in plan order: the rows are written in the order the plan
+        // produces them (see `ordered`), not in the order parallel partitions happen to finish.
+        let task = Arc::new(df.task_ctx());
+        let plan = df
+            .create_physical_plan()
             .await
-            .df_context(|| format!("running the rule of {}", spec.name))?;
+            .df_context(|| format!("planning the rule of {}", spec.name))?;
+        let rule_stream =
+            datafusion::physical_plan::execute_stream(crate::ordered::single_partition(plan), task)
+                .df_context(|| format!("running the rule of {}", spec.name))?;
         let schema = spec.schema.clone();
         let relabelled = futures::StreamExt::map(rule_stream, {
             let schema = schema.clone();
@@ -591,6 +641,7 @@ impl OutputWriter for DeltaOutputs {
             .map(|f| f.num_records().unwrap_or(0))
             .sum::<usize>();
         let provider = session::provider(&self.ctx, spec, &table).await?;
+        lock(&self.written)?.insert(spec.name, table);
         Ok((rows, provider))
     }
 }
@@ -607,8 +658,20 @@ async fn write_table(
 ) -> Result<deltalake::DeltaTable> {
     use crate::error::DeltaContext;
     let plan = df.logical_plan().clone();
+    // delta-rs' session, in one partition: by default it spreads a single input stream over
+    // the cores round-robin and then funnels the partitions into its one writer, which writes
+    // the rows in whatever order they arrive. In one partition they are written as they come.
+    let one_partition = HashMap::from([(
+        "datafusion.execution.target_partitions".to_string(),
+        "1".to_string(),
+    )]);
+    let session = deltalake::delta_datafusion::DeltaSessionContext::new_with_session_overrides(
+        &one_partition,
+    )
+    .delta_context(spec.name)?;
     delta
         .write(Vec::new())
+        .with_session_state(Arc::new(session.state()))
         .with_input_plan(plan)
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
         .with_writer_properties(storage::writer_properties(spec))

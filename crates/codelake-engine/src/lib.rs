@@ -13,6 +13,7 @@ pub mod diag;
 pub mod error;
 pub mod info_schema;
 pub mod manifest;
+pub mod ordered;
 pub mod rules;
 pub mod session;
 pub mod storage;

@@ -387,7 +387,13 @@ pub fn shape_for_spec(rule: &str, df: DataFrame, spec: &TableSpec) -> Result<Dat
         .map(|c| df_col(datafusion::common::Column::from_name(*c)).sort(true, true))
         .collect();
     df.select(exprs)
-        .and_then(|df| df.sort(sort))
+        .and_then(|df| {
+            if sort.is_empty() {
+                Ok(df)
+            } else {
+                df.sort(sort)
+            }
+        })
         .map_err(|e| rule_error(rule, "shaping its result", e))
 }
 

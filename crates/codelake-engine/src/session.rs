@@ -7,6 +7,7 @@ use std::sync::Arc;
 use codelake_schema::{TableSpec, registry};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::optimizer::{Optimizer, OptimizerRule};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::delta_datafusion::DeltaTableFactory;
@@ -75,6 +76,13 @@ fn catalog_url(location: &str) -> Result<String> {
 }
 
 fn new_session(config: SessionConfig) -> SessionContext {
+    session(config, None)
+}
+
+fn session(
+    config: SessionConfig,
+    last_physical_rule: Option<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
+) -> SessionContext {
     let config = config
         .with_information_schema(true)
         // delta-rs' own sessions disable hash-join IN-list pushdown, which can panic on
@@ -96,21 +104,25 @@ fn new_session(config: SessionConfig) -> SessionContext {
             "datafusion.optimizer.hash_join_single_partition_threshold_rows",
             1024 * 1024,
         )
-        // Every output is sorted by its spec's order. Above this size a partition is sorted batch
-        // by batch and the sorted runs merged, which for the rules' many small batches is several
-        // times slower than one sort of the concatenated partition (cpg_nodes on Django: 3.3 s
-        // against 1.6 s in isolation). Below it, a partition is concatenated and sorted in place.
+        // Above this size a partition is sorted batch by batch and the sorted runs merged, which
+        // for many small batches is several times slower than one sort of the concatenated
+        // partition (1.7 M cpg_nodes rows: 3.3 s against 1.6 s). Below it, a partition is
+        // concatenated and sorted in place. (The rules themselves no longer sort their outputs;
+        // this serves the sorts of users' queries and of the rules' own ORDER BYs.)
         .set_usize(
             "datafusion.execution.sort_in_place_threshold_bytes",
             1024 * 1024 * 1024,
         );
-    let state = SessionStateBuilder::new()
+    let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
         .with_table_factory("DELTATABLE".to_string(), Arc::new(DeltaTableFactory {}))
-        .with_type_planner(Arc::new(CodelakeTypes))
-        .build();
+        .with_type_planner(Arc::new(CodelakeTypes));
+    if let Some(rule) = last_physical_rule {
+        state = state.with_physical_optimizer_rule(rule);
+    }
+    let state = state.build();
     let ctx = SessionContext::new_with_state(state);
     udf::register(&ctx);
     ctx
@@ -212,6 +224,43 @@ pub async fn open_session_with(db: &Path, settings: &[(String, String)]) -> Resu
 pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> {
     let ctx = new_session_context();
     register_layers(&ctx, db, layers).await?;
+    Ok(ctx)
+}
+
+/// The session the rules run in: like [`new_session_context`], with every plan in one
+/// partition. A single-partition plan emits its rows in an order fixed by its inputs (scans
+/// read files in order, joins probe in order, aggregates emit groups as first seen), so the
+/// outputs are written in a deterministic order without sorting them — sorting took a quarter
+/// of a Django build's CPU. The rules still run side by side, each on its own task.
+pub fn rules_session_context() -> SessionContext {
+    session(
+        SessionConfig::new().with_target_partitions(1),
+        Some(Arc::new(crate::ordered::ConcatPartitions)),
+    )
+}
+
+/// Registers tables already open (a build's own writes, at the versions it committed) in `ctx`
+/// and validates them like [`open_session`]: the tables of `layers`, each of which must be given.
+pub async fn session_over(
+    ctx: SessionContext,
+    tables: &std::collections::BTreeMap<&'static str, DeltaTable>,
+    layers: &[Layer],
+) -> Result<SessionContext> {
+    let specs: Vec<TableSpec> = registry()
+        .iter()
+        .filter(|s| layers.contains(&s.layer))
+        .cloned()
+        .collect();
+    for spec in &specs {
+        let table = tables
+            .get(spec.name)
+            .ok_or_else(|| EngineError::SpecMismatch {
+                table: spec.name.to_string(),
+                detail: "the build did not write the table".to_string(),
+            })?;
+        register(&ctx, spec, table).await?;
+    }
+    info_schema::validate(&ctx, &specs).await?;
     Ok(ctx)
 }
 

@@ -28,7 +28,11 @@ pub struct TableSpec {
     pub schema: SchemaRef,
     /// Columns that together identify a row.
     pub keys: &'static [&'static str],
-    /// The order rows are written in.
+    /// Columns the rows are sorted by, declared only where that holds (it becomes the DDL's
+    /// `WITH ORDER`, which a reader trusts to skip sorts). Every table is written in a
+    /// deterministic order — evidence in scan order of the files (by path) and source order within
+    /// a file, outputs in the order of their single-partition plan — but most are not sorted by
+    /// any column: ids are hashes.
     pub sort_order: &'static [&'static str],
     pub partition_by: &'static [&'static str],
     /// Which part of the pipeline fills the table.
@@ -202,7 +206,7 @@ fn file_lines() -> TableSpec {
             ),
         ])),
         keys: &["file_id", "line_no"],
-        sort_order: &["file_id", "line_no"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -298,7 +302,7 @@ fn ast_nodes() -> TableSpec {
             ),
         ])),
         keys: &["node_id"],
-        sort_order: &["file_id", "ordinal"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -340,7 +344,7 @@ fn extract_errors() -> TableSpec {
             col("col", DataType::Int32, true, "UTF-8 byte column of bstart"),
         ])),
         keys: &["file_id", "stage", "bstart", "message"],
-        sort_order: &["path", "bstart"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -411,7 +415,7 @@ fn scopes() -> TableSpec {
             flag("has_varkeywords", "Has **kwargs"),
         ])),
         keys: &["scope_id"],
-        sort_order: &["file_id", "bstart"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -459,7 +463,7 @@ fn symbols() -> TableSpec {
             ),
         ])),
         keys: &["scope_id", "name"],
-        sort_order: &["file_id", "scope_id", "name"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -507,7 +511,7 @@ fn bindings() -> TableSpec {
             ),
         ])),
         keys: &["binding_id"],
-        sort_order: &["file_id", "bstart"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -553,7 +557,7 @@ fn name_refs() -> TableSpec {
             col("bend", DataType::Int64, false, "Span end"),
         ])),
         keys: &["ref_id"],
-        sort_order: &["file_id", "bstart"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }

@@ -65,7 +65,7 @@ pub(super) fn cpg_nodes() -> TableSpec {
         "cpg_nodes",
         "Every node of the graph: each AST node (kind = its ast class) and the semantic nodes FILE, MODULE, SCOPE, BINDING, EXTERNAL_MODULE and BUILTIN.",
         &["node_id"],
-        &["file_id", "bstart", "node_id"],
+        &[],
         Layer::Cpg,
         vec![
             id(
@@ -116,7 +116,7 @@ pub(super) fn cpg_edges() -> TableSpec {
         "cpg_edges",
         "Every edge of the graph, each with the rule that derived it and how sure it is.",
         &["edge_id"],
-        &["file_id", "kind", "src_id", "dst_id"],
+        &[],
         Layer::Cpg,
         vec![
             id("edge_id", "Stable hash of kind, source, target and rule"),
@@ -170,7 +170,7 @@ pub(super) fn cpg_props() -> TableSpec {
         "cpg_props",
         "Typed properties of nodes: one row per (entity, key), with the value in the column of its type.",
         &["entity_id", "key"],
-        &["entity_id", "key"],
+        &[],
         Layer::Cpg,
         vec![
             id(
@@ -213,7 +213,7 @@ pub(super) fn unresolved() -> TableSpec {
         "unresolved",
         "Every site a resolution rule could not connect, with the reason: nothing is dropped silently.",
         &["unresolved_id"],
-        &["file_id", "bstart", "rule"],
+        &[],
         Layer::Cpg,
         vec![
             id("unresolved_id", "Stable hash of rule and site"),
@@ -275,7 +275,7 @@ pub(super) fn cpg_props_map() -> TableSpec {
         "cpg_props_map",
         "The properties of each entity as one map (every value as text), built with DataFusion's map().",
         &["entity_id"],
-        &["entity_id"],
+        &[],
         Layer::Cpg,
         vec![
             id("entity_id", "The node"),
@@ -294,7 +294,7 @@ pub(super) fn cpg_edges_by_src() -> TableSpec {
         "cpg_edges_by_src",
         "The adjacency list of the graph: every source node with its outgoing edges, built with named_struct and array_agg.",
         &["src_id"],
-        &["src_id"],
+        &[],
         Layer::Cpg,
         vec![
             id("src_id", "The source node"),

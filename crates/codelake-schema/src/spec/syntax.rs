@@ -70,7 +70,7 @@ fn spec(
         description,
         schema: Arc::new(Schema::new(fields)),
         keys,
-        sort_order: &["file_id", "bstart"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -395,7 +395,7 @@ pub(super) fn tokens() -> TableSpec {
         description: "The full token stream, whitespace included: concatenating text in order gives the file back (--evidence tokens).",
         schema: Arc::new(Schema::new(f)),
         keys: &["file_id", "ordinal"],
-        sort_order: &["file_id", "ordinal"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }
@@ -432,7 +432,7 @@ pub(super) fn ts_nodes() -> TableSpec {
         description: "The tree-sitter-python syntax tree of files that failed to parse (of every file with --evidence tree-sitter).",
         schema: Arc::new(Schema::new(f)),
         keys: &["ts_node_id"],
-        sort_order: &["file_id", "ordinal"],
+        sort_order: &[],
         partition_by: &[],
         layer: Layer::Evidence,
     }

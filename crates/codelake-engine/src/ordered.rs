@@ -1,0 +1,168 @@
+//! Deterministic row order without sorting.
+//!
+//! The rules run in single-partition plans (see [`crate::session::rules_session_context`]):
+//! scans read their files in order, joins probe in order and aggregates emit their groups as
+//! first seen, so a plan's rows come out in an order fixed by its inputs. Only one place mixes
+//! streams: where several partitions become one. A `UNION ALL` has a partition per branch, and
+//! DataFusion's `CoalescePartitionsExec` (or a `RepartitionExec` to one partition) polls them all
+//! at once and emits batches as they arrive — an order that changes from run to run.
+//!
+//! [`ConcatPartitions`] is the optimizer rule that replaces those merges with
+//! [`ConcatPartitionsExec`], which reads the partitions one after the other: partition 0 to its
+//! end, then partition 1, and so on. The same inputs then give the same rows in the same order,
+//! and the outputs are written as they are produced instead of being sorted first.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::config::ConfigOptions;
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties,
+};
+use futures::{StreamExt, TryStreamExt};
+
+/// All partitions of the input as one, in partition order.
+#[derive(Debug)]
+pub struct ConcatPartitionsExec {
+    input: Arc<dyn ExecutionPlan>,
+    properties: Arc<PlanProperties>,
+}
+
+impl ConcatPartitionsExec {
+    pub fn new(input: Arc<dyn ExecutionPlan>) -> Self {
+        // One partition, and (like CoalescePartitionsExec) no ordering claimed: each
+        // partition's order is kept, but no column orders the whole.
+        let mut eq = input.equivalence_properties().clone();
+        eq.clear_orderings();
+        eq.clear_per_partition_constants();
+        let properties = PlanProperties::new(
+            eq,
+            Partitioning::UnknownPartitioning(1),
+            input.pipeline_behavior(),
+            input.boundedness(),
+        );
+        Self {
+            input,
+            properties: Arc::new(properties),
+        }
+    }
+}
+
+impl DisplayAs for ConcatPartitionsExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "ConcatPartitionsExec")
+    }
+}
+
+impl ExecutionPlan for ConcatPartitionsExec {
+    fn name(&self) -> &str {
+        "ConcatPartitionsExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match (children.pop(), children.is_empty()) {
+            (Some(input), true) => Ok(Arc::new(Self::new(input))),
+            _ => Err(datafusion::error::DataFusionError::Internal(
+                "ConcatPartitionsExec takes one input".to_string(),
+            )),
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "ConcatPartitionsExec has one partition, not {partition}"
+            )));
+        }
+        let input = Arc::clone(&self.input);
+        let n = input.output_partitioning().partition_count();
+        // Each partition starts only when the one before it has ended.
+        let batches = futures::stream::iter(0..n)
+            .map(move |i| input.execute(i, Arc::clone(&context)))
+            .try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema(),
+            batches,
+        )))
+    }
+}
+
+/// Replaces every merge of several partitions into one (`CoalescePartitionsExec` without a
+/// limit, `RepartitionExec` to one partition without order preservation) by a
+/// [`ConcatPartitionsExec`].
+#[derive(Debug, Default)]
+pub struct ConcatPartitions;
+
+impl PhysicalOptimizerRule for ConcatPartitions {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let merged_input = if let Some(c) = node.downcast_ref::<CoalescePartitionsExec>() {
+                (c.fetch().is_none()).then(|| Arc::clone(c.input()))
+            } else if let Some(r) = node.downcast_ref::<RepartitionExec>() {
+                (r.partitioning().partition_count() == 1 && !r.preserve_order())
+                    .then(|| Arc::clone(r.input()))
+            } else {
+                None
+            };
+            match merged_input {
+                Some(input) if input.output_partitioning().partition_count() > 1 => Ok(
+                    Transformed::yes(Arc::new(ConcatPartitionsExec::new(input)) as _),
+                ),
+                _ => Ok(Transformed::no(node)),
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "concat_partitions"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// A plan with one output partition: the plan itself, or its partitions concatenated in order.
+pub fn single_partition(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    if plan.output_partitioning().partition_count() > 1 {
+        Arc::new(ConcatPartitionsExec::new(plan))
+    } else {
+        plan
+    }
+}
