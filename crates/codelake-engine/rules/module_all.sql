@@ -4,19 +4,11 @@
 -- where such a statement adds a name bound by `from m import __all__ as name`, every name of
 -- m's `__all__`, transitively up to $max_reexport_depth modules away (Django's
 -- `__all__ = aggregates_all + fields_all + ...`). A module whose `__all__` is computed some
--- other way has no rows here, and a star import of it binds its public names.
-WITH RECURSIVE statements AS (
-  SELECT mi.module, st.file_id, st.bstart, st.bend
-  FROM module_index mi
-  JOIN bindings b ON b.scope_id = mi.module_scope_id AND b.name = '__all__'
-  JOIN ast_nodes t ON t.node_id = b.node_id
-  JOIN ast_nodes st ON st.node_id = t.parent_id
-  WHERE b.kind IN ('assign', 'augassign', 'annassign')
-    AND st.kind IN ('Assign', 'AugAssign', 'AnnAssign')
-),
-literals AS (
+-- other way has no rows here, and a star import of it binds its public names. (The
+-- statements are those of `module_all_statements`.)
+WITH RECURSIVE literals AS (
   SELECT s.module, substr(c.value, 2, length(c.value) - 2) AS name
-  FROM statements s
+  FROM module_all_statements s
   JOIN ast_nodes lst
     ON lst.file_id = s.file_id AND lst.bstart >= s.bstart AND lst.bend <= s.bend
   JOIN ast_nodes c ON c.parent_id = lst.node_id
@@ -25,7 +17,7 @@ literals AS (
 ),
 includes AS (
   SELECT DISTINCT s.module, l.src_module
-  FROM statements s
+  FROM module_all_statements s
   JOIN ast_nodes n
     ON n.file_id = s.file_id AND n.bstart >= s.bstart AND n.bend <= s.bend
   JOIN module_links l ON l.module = s.module AND l.name = n.name

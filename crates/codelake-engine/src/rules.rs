@@ -57,6 +57,7 @@ macro_rules! rule {
 /// The catalog of rules. The order here only breaks ties: rules run in dependency order.
 pub const RULES: &[RuleDef] = &[
     rule!("module_index", Intermediate),
+    rule!("module_all_statements", Intermediate),
     rule!("module_all", Intermediate),
     rule!("module_links", Intermediate),
     rule!("module_exports", Intermediate),
