@@ -245,23 +245,8 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     progress.stage("scanning");
     let mut scan_opts = opts.scan.clone();
     scan_opts.skip_dir = Some(opts.db.clone());
-    std::fs::create_dir_all(&opts.db).map_err(|source| EngineError::Io {
-        path: opts.db.clone(),
-        source,
-    })?;
-    // The tables are opened (or created) while the repository is walked: neither needs the other.
-    let repo = opts.repo.clone();
-    let scanning = tokio::task::spawn_blocking(move || codelake_extract::scan(&repo, &scan_opts));
-    let opened = futures::future::try_join_all(
-        Table::ALL
-            .iter()
-            .map(|table| storage::ensure(&opts.db, table.spec())),
-    )
-    .await;
-    let scanned = scanning
-        .await
-        .map_err(|e| EngineError::Other(format!("scan task failed: {e}")))??;
-    let opened = opened?;
+    // The scan comes first: a wrong root or glob fails before anything is created.
+    let scanned = codelake_extract::scan(&opts.repo, &scan_opts)?;
     let mut stages = Vec::new();
     let mut lap = start;
     let mut stage = |name: &'static str| {
@@ -276,6 +261,17 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         .sum();
     progress.scanned(scanned.files.len(), total_bytes);
 
+    std::fs::create_dir_all(&opts.db).map_err(|source| EngineError::Io {
+        path: opts.db.clone(),
+        source,
+    })?;
+    // The tables are opened (or created) side by side.
+    let opened = futures::future::try_join_all(
+        Table::ALL
+            .iter()
+            .map(|table| storage::ensure(&opts.db, table.spec())),
+    )
+    .await?;
     let ctx = session::new_session_context();
     let mut senders = HashMap::new();
     let mut writes = Vec::new();
