@@ -166,3 +166,99 @@ pub fn single_partition(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> 
         plan
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::physical_plan::displayable;
+
+    /// A `UNION ALL` of tables with several partitions and batches comes out in plan order —
+    /// the first branch's partitions in order, then the second's — every time, and the merge
+    /// that would race is gone from the plan.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_union_comes_out_in_plan_order() {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
+        let batch = |from: i64| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(Int64Array::from_iter_values(from..from + 1000))],
+            )
+            .unwrap()
+        };
+        // Two tables of three partitions of two batches each: values 0..6000 and 10000..16000.
+        let table = |base: i64| {
+            let partitions = (0..3)
+                .map(|p| vec![batch(base + p * 2000), batch(base + p * 2000 + 1000)])
+                .collect();
+            Arc::new(MemTable::try_new(schema.clone(), partitions).unwrap())
+        };
+        let ctx = crate::session::rules_session_context();
+        ctx.register_table("a", table(0)).unwrap();
+        ctx.register_table("b", table(10_000)).unwrap();
+        let expected: Vec<i64> = (0..6000).chain(10_000..16_000).map(|v| v + 1).collect();
+        for _ in 0..20 {
+            let df = ctx
+                .sql("SELECT v + 1 AS v FROM a UNION ALL SELECT v + 1 FROM b")
+                .await
+                .unwrap();
+            let plan = df.create_physical_plan().await.unwrap();
+            let shown = displayable(plan.as_ref()).indent(false).to_string();
+            assert!(!shown.contains("CoalescePartitionsExec"), "{shown}");
+            let stream = datafusion::physical_plan::execute_stream(
+                super::single_partition(plan),
+                ctx.task_ctx(),
+            )
+            .unwrap();
+            let batches: Vec<RecordBatch> =
+                futures::TryStreamExt::try_collect(stream).await.unwrap();
+            let got: Vec<i64> = batches
+                .iter()
+                .flat_map(|b| {
+                    let c = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                    (0..c.len()).map(|i| c.value(i)).collect::<Vec<_>>()
+                })
+                .collect();
+            assert_eq!(got, expected);
+        }
+    }
+
+    /// A merge the optimizer puts inside a plan (here: the build side of a join, collected from
+    /// a union) is replaced too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn merges_inside_a_plan_are_concatenations() {
+        let sql = "WITH u AS (SELECT 1 AS k UNION ALL SELECT 2) \
+                   SELECT x.k FROM u x JOIN (SELECT 1 AS k UNION ALL SELECT 2) y ON x.k = y.k";
+        // Without the rule, the same one-partition session merges the union racily.
+        let plain = crate::session::new_session_context();
+        plain
+            .sql("SET datafusion.execution.target_partitions = 1")
+            .await
+            .unwrap();
+        let plan = plain
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let shown = displayable(plan.as_ref()).indent(false).to_string();
+        assert!(shown.contains("CoalescePartitionsExec"), "{shown}");
+
+        let ctx = crate::session::rules_session_context();
+        let df = ctx.sql(sql).await.unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(false).to_string();
+        assert!(!shown.contains("CoalescePartitionsExec"), "{shown}");
+        assert!(shown.contains("ConcatPartitionsExec"), "{shown}");
+        assert!(
+            !shown.contains("RepartitionExec") || !shown.contains("partitioning=Hash"),
+            "{shown}"
+        );
+        let rows = df.count().await.unwrap();
+        assert_eq!(rows, 2);
+    }
+}
