@@ -246,11 +246,7 @@ pub async fn session_over(
     tables: &std::collections::BTreeMap<&'static str, DeltaTable>,
     layers: &[Layer],
 ) -> Result<SessionContext> {
-    let specs: Vec<TableSpec> = registry()
-        .iter()
-        .filter(|s| layers.contains(&s.layer))
-        .cloned()
-        .collect();
+    let specs = layer_specs(layers);
     for spec in &specs {
         let table = tables
             .get(spec.name)
@@ -264,12 +260,17 @@ pub async fn session_over(
     Ok(ctx)
 }
 
-async fn register_layers(ctx: &SessionContext, db: &Path, layers: &[Layer]) -> Result<()> {
-    let specs: Vec<TableSpec> = registry()
+/// The specs of the tables of some layers, in registry order.
+fn layer_specs(layers: &[Layer]) -> Vec<TableSpec> {
+    registry()
         .iter()
         .filter(|s| layers.contains(&s.layer))
         .cloned()
-        .collect();
+        .collect()
+}
+
+async fn register_layers(ctx: &SessionContext, db: &Path, layers: &[Layer]) -> Result<()> {
+    let specs = layer_specs(layers);
     let mut found = 0;
     let mut missing = Vec::new();
     for spec in &specs {
