@@ -245,6 +245,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     progress.stage("scanning");
     let mut scan_opts = opts.scan.clone();
     scan_opts.skip_dir = Some(opts.db.clone());
+    scan_opts.threads = opts.extract.jobs;
     // The scan comes first: a wrong root or glob fails before anything is created.
     let scanned = codelake_extract::scan(&opts.repo, &scan_opts)?;
     let mut stages = Vec::new();
@@ -254,12 +255,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         lap = Instant::now();
     };
     stage("scan");
-    let total_bytes: u64 = scanned
-        .files
-        .iter()
-        .map(|f| f.abs_path.metadata().map_or(0, |m| m.len()))
-        .sum();
-    progress.scanned(scanned.files.len(), total_bytes);
+    progress.scanned(scanned.files.len(), scanned.total_bytes);
 
     std::fs::create_dir_all(&opts.db).map_err(|source| EngineError::Io {
         path: opts.db.clone(),
@@ -272,7 +268,53 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             .map(|table| storage::ensure(&opts.db, table.spec())),
     )
     .await?;
+    // The rules are planned while the files are extracted: planning reads only the tables'
+    // schemas, which the opened tables already have, and its plans feed the manifest.
+    let planning = {
+        let tables: BTreeMap<&'static str, deltalake::DeltaTable> = Table::ALL
+            .iter()
+            .zip(&opened)
+            .map(|(table, delta)| (table.name(), delta.clone()))
+            .collect();
+        let params = opts.params.clone();
+        tokio::spawn(async move {
+            let ctx = session::session_over(
+                session::rules_session_context(),
+                &tables,
+                &[Layer::Evidence],
+            )
+            .await?;
+            rules::plan_all(&ctx, &params).await
+        })
+    };
     let ctx = session::new_session_context();
+    // Without the rules, the CPG tables are written empty. They are opened and their writes
+    // prepared while the files are extracted, side by side; each commits once extraction has
+    // succeeded (a failed build leaves them as they were).
+    let (extracted_ok, extraction_done) = tokio::sync::watch::channel(false);
+    let empty_outputs = if opts.relations {
+        Vec::new()
+    } else {
+        codelake_schema::layer(Layer::Cpg)
+            .map(|spec| {
+                let db = opts.db.clone();
+                let ctx = ctx.clone();
+                let mut go = extraction_done.clone();
+                tokio::spawn(async move {
+                    let delta = storage::ensure(&db, spec).await?;
+                    go.wait_for(|ok| *ok).await.map_err(|_| {
+                        EngineError::Other(format!("{}: extraction did not finish", spec.name))
+                    })?;
+                    let empty = ctx
+                        .read_table(Arc::new(datafusion::datasource::empty::EmptyTable::new(
+                            spec.schema.clone(),
+                        )))
+                        .df_context(|| format!("preparing the write of {}", spec.name))?;
+                    Ok::<_, EngineError>((spec.name, write_table(delta, empty, spec).await?))
+                })
+            })
+            .collect()
+    };
     let mut senders = HashMap::new();
     let mut writes = Vec::new();
     for (table, delta) in Table::ALL.into_iter().zip(opened) {
@@ -348,46 +390,43 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         return Err(e);
     }
     let stats = extracted??;
+    // Nobody waiting is fine: with the rules, no empty write waits.
+    let _ = extracted_ok.send(true);
     stage("commit");
 
     progress.stage("relating");
     let ddl_fingerprints = manifest::write_schema_sql(&opts.db)?;
-    let evidence_tables = lock(&written)?.clone();
-    let evidence = session::session_over(
-        session::rules_session_context(),
-        &evidence_tables,
-        &[Layer::Evidence],
-    )
-    .await?;
-    // Planning registers an empty stand-in for each rule; running replaces each with its result
-    // before any rule after it is planned, so one session serves both.
-    let planned = rules::plan_all(&evidence, &opts.params).await?;
-    let writer = DeltaOutputs {
-        db: opts.db.clone(),
-        ctx: evidence.clone(),
-        written: written.clone(),
-    };
+    let planned = planning
+        .await
+        .map_err(|e| EngineError::Other(format!("planning the rules failed: {e}")))??;
     let rule_runs = if opts.relations {
+        let evidence_tables = lock(&written)?.clone();
+        let evidence = session::session_over(
+            session::rules_session_context(),
+            &evidence_tables,
+            &[Layer::Evidence],
+        )
+        .await?;
+        let writer = DeltaOutputs {
+            db: opts.db.clone(),
+            ctx: evidence.clone(),
+            written: written.clone(),
+        };
         let on_rule: rules::OnRule = {
             let progress = progress.clone();
             Arc::new(move |name, index, total| progress.rule(name, index, total))
         };
         rules::run_all(&evidence, &opts.params, Arc::new(writer), on_rule).await?
     } else {
-        // Empty, typed outputs (an empty write through the same path as a rule's rows).
-        for spec in codelake_schema::layer(Layer::Cpg) {
-            let delta = storage::ensure(&opts.db, spec).await?;
-            let empty = evidence
-                .read_table(Arc::new(datafusion::datasource::empty::EmptyTable::new(
-                    spec.schema.clone(),
-                )))
-                .df_context(|| format!("preparing the write of {}", spec.name))?;
-            let delta = write_table(delta, empty, spec).await?;
-            lock(&written)?.insert(spec.name, delta);
+        drop(extraction_done);
+        for handle in empty_outputs {
+            let (name, delta) = handle.await.map_err(|e| {
+                EngineError::Other(format!("writing an empty CPG table failed: {e}"))
+            })??;
+            lock(&written)?.insert(name, delta);
         }
         Vec::new()
     };
-    drop(evidence);
     stage("relate");
 
     progress.stage("validating");

@@ -11,14 +11,21 @@ use deltalake::{DeltaTable, ensure_table_uri};
 use crate::error::{DeltaContext, EngineError, Result};
 use deltalake::arrow::datatypes::DataType;
 use deltalake::parquet::basic::Compression;
-use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesBuilder,
+};
 use deltalake::parquet::schema::types::ColumnPath;
 
-/// The Parquet writer settings of a table: Snappy, chunk-level statistics, and dictionary
-/// encoding only for string columns. Integer columns are ids and byte offsets, nearly all
+/// The Parquet writer settings of a table: Snappy, chunk-level statistics (for strings only
+/// where the table is sorted or keyed by them), and dictionary encoding only for string columns. Integer columns are ids and byte offsets, nearly all
 /// distinct: a dictionary never pays for them, and trying one costs a hash per value (the
 /// writer's default was a fifth of a whole build's CPU time).
 pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
+    writer_properties_builder(spec).build()
+}
+
+/// The builder of [`writer_properties`], for tools that vary one setting.
+pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
     let mut b = WriterProperties::builder()
         .set_created_by(format!("codelake {}", env!("CARGO_PKG_VERSION")))
         .set_compression(Compression::SNAPPY)
@@ -30,7 +37,15 @@ pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
         .set_max_row_group_row_count(Some(128 * 1024));
     for f in spec.schema.fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
-            b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
+            let column = ColumnPath::from(f.name().as_str());
+            b = b.set_column_dictionary_enabled(column.clone(), true);
+            // The min and max of a string column prune nothing unless the rows are sorted by
+            // it (kinds, names and literals are spread over every row group), and computing
+            // them costs a byte comparison per value: an eighth of the encoding of ast_nodes.
+            let name = f.name().as_str();
+            if !spec.sort_order.contains(&name) && !spec.keys.contains(&name) {
+                b = b.set_column_statistics_enabled(column, EnabledStatistics::None);
+            }
         }
     }
     // A table keyed by one 64-bit id has a stable hash per row there: random bits Snappy cannot
@@ -43,7 +58,7 @@ pub fn writer_properties(spec: &TableSpec) -> WriterProperties {
     {
         b = b.set_column_compression(ColumnPath::from(*key), Compression::UNCOMPRESSED);
     }
-    b.build()
+    b
 }
 
 /// The directory of a table.

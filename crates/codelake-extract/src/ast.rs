@@ -100,6 +100,8 @@ pub struct AstEmitter<'a> {
     tokens: &'a Tokens,
     rows: &'a mut AstRows,
     ordinal: i32,
+    /// The line of the last node's start: where the next search for a line begins.
+    line_hint: usize,
     /// Where the first node deeper than [`MAX_DEPTH`] was, if any.
     pub too_deep: Option<(u32, u32)>,
     /// The node id of every node the scope analysis refers to, by the address of the ruff
@@ -169,6 +171,7 @@ impl<'a> AstEmitter<'a> {
             tokens,
             rows,
             ordinal: 0,
+            line_hint: 0,
             too_deep: None,
             // Every statement and expression goes in; there are fewer of them than tokens
             // (Django: 1.46M nodes, 3.7M tokens), so the map never rehashes as it grows.
@@ -214,8 +217,9 @@ impl<'a> AstEmitter<'a> {
             bend as i64,
             ordinal as i64,
         );
-        let start = self.index.line_col(bstart);
-        let end = self.index.line_col(bend);
+        let (line, start) = self.index.line_col_near(bstart, self.line_hint);
+        let (_, end) = self.index.line_col_near(bend, line);
+        self.line_hint = line;
         self.rows.push(crate::tables::AstRow {
             node_id: id,
             file_id: self.file_id,

@@ -55,6 +55,8 @@ pub struct ScanOptions {
     pub exclude: Vec<String>,
     /// A directory to skip (the database), if it lies inside the repository.
     pub skip_dir: Option<PathBuf>,
+    /// Threads walking the directories (0: one per core).
+    pub threads: usize,
 }
 
 /// A Python file found by the scan.
@@ -76,8 +78,10 @@ pub struct ScanResult {
     pub files: Vec<ScannedFile>,
     /// Symlinks not followed because they lead outside the repository root.
     pub skipped_symlinks: Vec<String>,
-    /// Entries the walker could not read (permission denied, broken link, loop).
+    /// Entries the walker could not read (permission denied, broken link, loop), sorted.
     pub walk_errors: Vec<String>,
+    /// The sizes of the files found, summed (for progress; 0 for a file that vanished).
+    pub total_bytes: u64,
 }
 
 /// A glob set where a glob without `/` matches any path component (like .gitignore) and a glob
@@ -170,10 +174,15 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
             .git_global(false)
             .ignore(true)
             .require_git(false)
-            .follow_links(true);
+            .follow_links(true)
+            .threads(options.threads);
         // filter_entry needs 'static state: move owned copies in.
         let exclude_basename = exclude.basename.clone();
         let exclude_path = exclude.path.clone();
+        let skip_name = skip_dir
+            .as_ref()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_os_string());
         builder.filter_entry(move |entry| {
             let path = entry.path();
             if entry.depth() == 0 {
@@ -186,7 +195,11 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
             if is_dir && DEFAULT_SKIP_DIRS.contains(&name) {
                 return false;
             }
-            if entry.path_is_symlink() || is_dir {
+            // Only a symlink can lead out of the root (a plain entry lies inside the directory
+            // the walk came from), and only a directory named like the database can be it: the
+            // others need no `canonicalize`, which costs a system call per path component.
+            let is_skip_candidate = is_dir && skip_name.as_deref().is_some_and(|n| n == name);
+            if entry.path_is_symlink() || is_skip_candidate {
                 match path.canonicalize() {
                     Ok(canon) => {
                         if !canon.starts_with(&canon_root) {
@@ -209,48 +222,37 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
                 || rel_posix(&root, path).is_some_and(|rel| exclude_path.is_match(&rel));
             !excluded
         });
-        builder.build()
+        builder.build_parallel()
     };
 
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(err) => {
-                result.walk_errors.push(err.to_string());
-                continue;
+    // The walk runs on several threads; each entry it yields is a found file or an error, and
+    // both lists are sorted below, so the result does not depend on the threads' timing.
+    let found = std::sync::Mutex::new((Vec::new(), Vec::new(), 0u64));
+    walker.run(|| {
+        let found = &found;
+        let include = &include;
+        Box::new(move |entry| {
+            let outcome = visit(root, include, entry);
+            if let Ok(mut f) = found.lock() {
+                match outcome {
+                    Visit::File(file, size) => {
+                        f.0.push(file);
+                        f.2 += size;
+                    }
+                    Visit::Error(e) => f.1.push(e),
+                    Visit::Skip => {}
+                }
             }
-        };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = entry.path();
-        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-            continue;
-        };
-        if !PYTHON_EXTENSIONS.contains(&ext) {
-            continue;
-        }
-        let Some(rel) = rel_posix(root, path) else {
-            result
-                .walk_errors
-                .push(format!("{}: path is not valid UTF-8", path.display()));
-            continue;
-        };
-        if !include.empty && !include.matches(&rel) {
-            continue;
-        }
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        result.files.push(ScannedFile {
-            abs_path: path.to_path_buf(),
-            is_package: stem == "__init__",
-            is_stub: ext == "pyi",
-            module: None,
-            rel_path: rel,
-        });
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let (files, mut walk_errors, total_bytes) = found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    walk_errors.sort();
+    result.files = files;
+    result.walk_errors = walk_errors;
+    result.total_bytes = total_bytes;
     result.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     result.files.dedup_by(|a, b| a.rel_path == b.rel_path);
     let mut namer = ModuleNamer::new(root);
@@ -260,6 +262,53 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
     result.skipped_symlinks = escaped.lock().map(|e| e.clone()).unwrap_or_default();
     result.skipped_symlinks.sort();
     Ok(result)
+}
+
+/// What the walk found at one entry.
+enum Visit {
+    /// A Python file, with its size in bytes.
+    File(ScannedFile, u64),
+    Error(String),
+    Skip,
+}
+
+fn visit(root: &Path, include: &Globs, entry: Result<ignore::DirEntry, ignore::Error>) -> Visit {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(err) => return Visit::Error(err.to_string()),
+    };
+    if !entry.file_type().is_some_and(|t| t.is_file()) {
+        return Visit::Skip;
+    }
+    let path = entry.path();
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return Visit::Skip;
+    };
+    if !PYTHON_EXTENSIONS.contains(&ext) {
+        return Visit::Skip;
+    }
+    let Some(rel) = rel_posix(root, path) else {
+        return Visit::Error(format!("{}: path is not valid UTF-8", path.display()));
+    };
+    if !include.empty && !include.matches(&rel) {
+        return Visit::Skip;
+    }
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    // The size is for progress reporting; extraction measures what it reads.
+    let size = entry.metadata().map_or(0, |m| m.len());
+    Visit::File(
+        ScannedFile {
+            abs_path: path.to_path_buf(),
+            is_package: stem == "__init__",
+            is_stub: ext == "pyi",
+            module: None,
+            rel_path: rel,
+        },
+        size,
+    )
 }
 
 /// Names modules from the package layout.

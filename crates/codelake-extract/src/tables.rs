@@ -244,6 +244,31 @@ pub struct AstRows {
 }
 
 impl AstRows {
+    /// Room for `rows` rows without growing (a file has about one node per two tokens).
+    pub fn with_capacity(rows: usize) -> Self {
+        let strings = || StringBuilder::with_capacity(rows, rows * 4);
+        Self {
+            node_id: Vec::with_capacity(rows),
+            file_id: Vec::with_capacity(rows),
+            parent_id: Vec::with_capacity(rows),
+            field: strings(),
+            field_index: Vec::with_capacity(rows),
+            ordinal: Vec::with_capacity(rows),
+            depth: Vec::with_capacity(rows),
+            kind: StringBuilder::with_capacity(rows, rows * 8),
+            bstart: Vec::with_capacity(rows),
+            bend: Vec::with_capacity(rows),
+            start_line: Vec::with_capacity(rows),
+            start_col: Vec::with_capacity(rows),
+            end_line: Vec::with_capacity(rows),
+            end_col: Vec::with_capacity(rows),
+            name: strings(),
+            ctx: strings(),
+            op: StringBuilder::with_capacity(rows, rows),
+            value: strings(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.node_id.len()
     }

@@ -74,7 +74,7 @@ fn include_and_exclude_globs_and_database_dir() {
     let opts = ScanOptions {
         include: vec!["src/**".into()],
         exclude: vec!["tests".into()],
-        skip_dir: None,
+        ..Default::default()
     };
     assert_eq!(paths(r, &opts), vec!["src/app/m.py"]);
     let opts = ScanOptions {

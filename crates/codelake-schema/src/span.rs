@@ -66,7 +66,7 @@ impl LineIndex {
         let mut lines = Vec::with_capacity(bytes.len() / 32 + 1);
         let mut start = 0usize;
         let mut i = 0usize;
-        while let Some(off) = memchr2(b'\n', b'\r', &bytes[i..]) {
+        while let Some(off) = memchr::memchr2(b'\n', b'\r', &bytes[i..]) {
             let pos = i + off;
             let (newline, next) = if bytes[pos] == b'\r' {
                 if bytes.get(pos + 1) == Some(&b'\n') {
@@ -111,15 +111,44 @@ impl LineIndex {
     /// The line/column of an absolute byte offset. Offsets before the first line (inside a BOM)
     /// clamp to line 1, column 0.
     pub fn line_col(&self, offset: u32) -> LineCol {
-        let idx = match self.lines.binary_search_by(|l| l.bstart.cmp(&offset)) {
-            Ok(i) => i,
-            Err(0) => 0,
-            Err(i) => i - 1,
+        let idx = self
+            .lines
+            .partition_point(|l| l.bstart <= offset)
+            .saturating_sub(1);
+        self.at(idx, offset)
+    }
+
+    /// [`line_col`](Self::line_col), searching from `hint`, the 0-based index of a line at or
+    /// near the offset (a syntax tree's walk visits offsets close to each other: the start of a
+    /// node near the previous one, its end on or a few lines after its start). Returns the
+    /// 0-based index of the offset's line too, the hint for the next call. Any hint gives the
+    /// same answer; a good one saves the binary search.
+    pub fn line_col_near(&self, offset: u32, hint: usize) -> (usize, LineCol) {
+        let lines = &self.lines;
+        let h = hint.min(lines.len() - 1);
+        let idx = if lines[h].bstart <= offset {
+            let mut i = h;
+            let near = (h + 4).min(lines.len());
+            while i + 1 < near && lines[i + 1].bstart <= offset {
+                i += 1;
+            }
+            if i + 1 < lines.len() && lines[i + 1].bstart <= offset {
+                i + lines[i..].partition_point(|l| l.bstart <= offset) - 1
+            } else {
+                i
+            }
+        } else {
+            lines[..h]
+                .partition_point(|l| l.bstart <= offset)
+                .saturating_sub(1)
         };
-        let line = &self.lines[idx];
+        (idx, self.at(idx, offset))
+    }
+
+    fn at(&self, idx: usize, offset: u32) -> LineCol {
         LineCol {
             line: idx as u32 + 1,
-            col: offset.saturating_sub(line.bstart),
+            col: offset.saturating_sub(self.lines[idx].bstart),
         }
     }
 
@@ -128,10 +157,6 @@ impl LineIndex {
         let line = self.lines.get((pos.line as usize).checked_sub(1)?)?;
         Some(line.bstart + pos.col)
     }
-}
-
-fn memchr2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&c| c == a || c == b)
 }
 
 #[cfg(test)]
@@ -160,6 +185,21 @@ mod tests {
         assert_eq!(idx.line_col(4), LineCol { line: 2, col: 1 });
         assert_eq!(idx.line_col(9), LineCol { line: 5, col: 0 });
         assert_eq!(idx.offset(LineCol { line: 3, col: 1 }), Some(7));
+    }
+
+    #[test]
+    fn a_hint_changes_nothing_but_the_search() {
+        let text = "a\r\nbb\rc\n\n\nlong line here\n\n\n\n\n\n\nx = 1\ny\n\n";
+        let base = 3;
+        let idx = LineIndex::new(text, base);
+        let end = base + text.len() as u32 + 2;
+        for hint in 0..idx.lines().len() + 2 {
+            for offset in 0..end {
+                let (line, lc) = idx.line_col_near(offset, hint);
+                assert_eq!(lc, idx.line_col(offset), "offset {offset}, hint {hint}");
+                assert_eq!(line as u32 + 1, lc.line);
+            }
+        }
     }
 
     #[test]

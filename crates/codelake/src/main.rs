@@ -247,7 +247,7 @@ async fn run(cli: Cli) -> Result<()> {
                 scan: ScanOptions {
                     include,
                     exclude,
-                    skip_dir: None,
+                    ..ScanOptions::default()
                 },
                 extract,
                 params: rule_params(&params)?,

@@ -1,0 +1,129 @@
+//! Times the Parquet encoding of one table of a build, apart from everything else: reads the
+//! table's files back and writes them to memory with the writer settings codelake uses
+//! (`storage::writer_properties`) and with variants of them.
+//!
+//! `cargo run --release -p codelake-engine --example parquet_write -- DB TABLE [RUNS]`
+use std::time::Instant;
+
+use deltalake::arrow::array::RecordBatch;
+use deltalake::parquet::arrow::ArrowWriter;
+use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use deltalake::parquet::schema::types::ColumnPath;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [db, table, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: parquet_write DB TABLE [RUNS]");
+        std::process::exit(2);
+    };
+    let runs: usize = rest.first().map_or(Ok(3), |r| r.parse())?;
+    let spec = codelake_schema::spec(table).ok_or("no such table")?;
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    for entry in std::fs::read_dir(std::path::Path::new(db).join(table))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path)?)?.build()?;
+            for b in reader {
+                let b = b?;
+                // Back to the spec's types (the reader may give views or dictionaries).
+                let cols = spec
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let c = b.column_by_name(f.name()).ok_or("missing column")?;
+                        Ok(deltalake::arrow::compute::cast(c, f.data_type())?)
+                    })
+                    .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+                batches.push(RecordBatch::try_new(spec.schema.clone(), cols)?);
+            }
+        }
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    // Re-chunk into batches of the size the build hands the writer.
+    let all = deltalake::arrow::compute::concat_batches(&spec.schema, &batches)?;
+    let batches: Vec<RecordBatch> = (0..rows)
+        .step_by(16 * 1024)
+        .map(|o| all.slice(o, (16 * 1024).min(rows - o)))
+        .collect();
+    println!("{table}: {rows} rows");
+    let base = codelake_engine::storage::writer_properties(spec);
+    let variants: Vec<(&str, WriterProperties)> = vec![
+        ("codelake", base.clone()),
+        (
+            "uncompressed",
+            rebuild(spec, |b| b.set_compression(Compression::UNCOMPRESSED)),
+        ),
+        (
+            "lz4_raw",
+            rebuild(spec, |b| b.set_compression(Compression::LZ4_RAW)),
+        ),
+        (
+            "no statistics",
+            rebuild(spec, |b| b.set_statistics_enabled(EnabledStatistics::None)),
+        ),
+        (
+            "lz4, no statistics",
+            rebuild(spec, |b| {
+                b.set_compression(Compression::LZ4_RAW)
+                    .set_statistics_enabled(EnabledStatistics::None)
+            }),
+        ),
+        (
+            "lz4, no string stats",
+            rebuild(spec, |mut b| {
+                b = b.set_compression(Compression::LZ4_RAW);
+                for f in spec.schema.fields() {
+                    if f.data_type() == &deltalake::arrow::datatypes::DataType::Utf8 {
+                        b = b.set_column_statistics_enabled(
+                            ColumnPath::from(f.name().as_str()),
+                            EnabledStatistics::None,
+                        );
+                    }
+                }
+                b
+            }),
+        ),
+        (
+            "no dictionary",
+            rebuild(spec, |b| b.set_dictionary_enabled(false)),
+        ),
+        (
+            "1Mi row groups",
+            rebuild(spec, |b| b.set_max_row_group_row_count(Some(1024 * 1024))),
+        ),
+    ];
+    for (name, props) in variants {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let mut w = ArrowWriter::try_new(Vec::new(), spec.schema.clone(), Some(props.clone()))?;
+            for b in &batches {
+                w.write(b)?;
+            }
+            size = w.into_inner()?.len();
+            times.push(t.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name:>16}: {:.3} s (median of {runs}), {:.1} MB",
+            times[times.len() / 2],
+            size as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+/// codelake's settings for `spec`, with one change applied after them.
+fn rebuild(
+    spec: &codelake_schema::TableSpec,
+    change: impl Fn(
+        deltalake::parquet::file::properties::WriterPropertiesBuilder,
+    ) -> deltalake::parquet::file::properties::WriterPropertiesBuilder,
+) -> WriterProperties {
+    change(codelake_engine::storage::writer_properties_builder(spec)).build()
+}
