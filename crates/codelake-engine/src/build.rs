@@ -53,7 +53,8 @@ pub struct BuildReport {
     pub versions: BTreeMap<String, i64>,
     pub skipped_symlinks: Vec<String>,
     pub walk_errors: Vec<String>,
-    /// Wall time of each stage, in order: scan, prepare (tables and plans), extract (until the
+    /// Wall time of each stage, in order: scan, prepare (tables opened, writes set up; the rules
+    /// are planned on a task of their own from here on), extract (until the
     /// last batch is handed over; the writers run meanwhile), commit (until every table's Delta
     /// commit), validate.
     pub stages: Vec<(&'static str, Duration)>,
@@ -418,7 +419,6 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         };
         rules::run_all(&evidence, &opts.params, Arc::new(writer), on_rule).await?
     } else {
-        drop(extraction_done);
         for handle in empty_outputs {
             let (name, delta) = handle.await.map_err(|e| {
                 EngineError::Other(format!("writing an empty CPG table failed: {e}"))

@@ -233,15 +233,16 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ScanResult, ScanError>
         let include = &include;
         Box::new(move |entry| {
             let outcome = visit(root, include, entry);
-            if let Ok(mut f) = found.lock() {
-                match outcome {
-                    Visit::File(file, size) => {
-                        f.0.push(file);
-                        f.2 += size;
-                    }
-                    Visit::Error(e) => f.1.push(e),
-                    Visit::Skip => {}
+            let mut f = found
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match outcome {
+                Visit::File(file, size) => {
+                    f.0.push(file);
+                    f.2 += size;
                 }
+                Visit::Error(e) => f.1.push(e),
+                Visit::Skip => {}
             }
             ignore::WalkState::Continue
         })
