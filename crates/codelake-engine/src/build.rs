@@ -270,8 +270,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     )
     .await?;
     // The rules are planned while the files are extracted: planning reads only the tables'
-    // schemas, which the opened tables already have, and its plans feed the manifest.
-    let planning = {
+    // schemas, which the opened tables already have, and its plans feed the manifest. Without
+    // the rules nothing is planned (it would take CPU time from the extraction).
+    let planning = opts.relations.then(|| {
         let tables: BTreeMap<&'static str, deltalake::DeltaTable> = Table::ALL
             .iter()
             .zip(&opened)
@@ -287,7 +288,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             .await?;
             rules::plan_all(&ctx, &params).await
         })
-    };
+    });
     let ctx = session::new_session_context();
     // Without the rules, the CPG tables are written empty. They are opened and their writes
     // prepared while the files are extracted, side by side; each commits once extraction has
@@ -397,9 +398,12 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
 
     progress.stage("relating");
     let ddl_fingerprints = manifest::write_schema_sql(&opts.db)?;
-    let planned = planning
-        .await
-        .map_err(|e| EngineError::Other(format!("planning the rules failed: {e}")))??;
+    let planned = match planning {
+        Some(task) => task
+            .await
+            .map_err(|e| EngineError::Other(format!("planning the rules failed: {e}")))??,
+        None => Vec::new(),
+    };
     let rule_runs = if opts.relations {
         let evidence_tables = lock(&written)?.clone();
         let evidence = session::session_over(
@@ -579,6 +583,25 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
             })
         })
         .collect();
+    // Without the rules nothing was planned: every rule is listed, unplanned, and says why.
+    let rules = if p.planned.is_empty() && !p.opts.relations {
+        rules::RULES
+            .iter()
+            .map(|def| {
+                json!({
+                    "name": def.name,
+                    "kind": format!("{:?}", def.kind).to_lowercase(),
+                    "inputs": null,
+                    "fingerprint": null,
+                    "rows": null,
+                    "ms": null,
+                    "notes": ["not planned: the rules were off (--no-relations)"],
+                })
+            })
+            .collect()
+    } else {
+        rules
+    };
     let tables: serde_json::Map<String, serde_json::Value> = codelake_schema::registry()
         .iter()
         .map(|s| {

@@ -722,4 +722,15 @@ async fn a_build_without_relations_has_empty_typed_outputs() {
     assert_ne!(one(&ctx, "SELECT count(*) FROM ast_nodes").await, "0");
     let manifest = std::fs::read_to_string(db.join("_codelake/manifest.json")).unwrap();
     assert!(manifest.contains("--no-relations"), "{manifest}");
+    // Nothing was planned, and every rule of the catalog says so.
+    let doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let rules = doc["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), codelake_engine::rules::RULES.len());
+    for r in rules {
+        assert!(r["fingerprint"].is_null(), "{r}");
+        assert_eq!(
+            r["notes"][0], "not planned: the rules were off (--no-relations)",
+            "{r}"
+        );
+    }
 }

@@ -353,8 +353,16 @@ fn parse_and_walk(
     };
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
-            let mut emitter =
-                ast::AstEmitter::new(file_id, base, index, parsed.tokens(), &mut ast_rows);
+            // The scope analysis and the syntax tables look nodes up by their ruff address.
+            let keep_ids = config.scopes || config.syntax;
+            let mut emitter = ast::AstEmitter::new(
+                file_id,
+                base,
+                index,
+                parsed.tokens(),
+                &mut ast_rows,
+                keep_ids,
+            );
             emitter.module(module, text.len() as u32);
             let too_deep = emitter.too_deep;
             let ids = emitter.ids;

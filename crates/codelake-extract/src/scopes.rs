@@ -1639,7 +1639,7 @@ mod tests {
         let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
         let index = LineIndex::new(src, 0);
         let mut rows = AstRows::default();
-        let mut em = AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows);
+        let mut em = AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows, true);
         em.module(parsed.syntax(), src.len() as u32);
         analyze(parsed.syntax(), 0, src.len() as u32, &em.ids, &index, 0)
     }
