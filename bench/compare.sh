@@ -9,7 +9,9 @@
 # script interleaves them (A, B, A, B, ...; $RUNS pairs, default 8) and prints each side's
 # seconds (the build's own "built ... in" figure) and peak RSS, their medians, the ratio of the
 # medians and the median of the per-pair ratios B/A. Corpora and the release build are as in
-# bench/run.sh.
+# bench/run.sh. To compare two builds of codelake instead (before/after a change), set BIN_A
+# and BIN_B to their binaries and pass the same ARGS twice:
+#   BIN_A=/tmp/codelake.old BIN_B=target/release/codelake bench/compare.sh django "" ""
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 3 ] || { echo "usage: bench/compare.sh CORPUS \"ARGS_A\" \"ARGS_B\"" >&2; exit 2; }
@@ -20,6 +22,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codelake-target}"
 # Fetch the corpus (and build codelake) through run.sh's own code, with one run.
 RUNS=1 bench/run.sh "$corpus" >/dev/null
 BIN="$CARGO_TARGET_DIR/release/codelake"
+BIN_A="${BIN_A:-$BIN}"
+BIN_B="${BIN_B:-$BIN}"
 case $corpus in
   stdlib) dir=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['stdlib'])")
           extra=(--exclude site-packages) ;;
@@ -27,17 +31,17 @@ case $corpus in
 esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-one() { # args -> "seconds rss_mb"
+one() { # binary args -> "seconds rss_mb"
   rm -rf "$work/db"
   # shellcheck disable=SC2086
-  /usr/bin/time -f "%M" -o "$work/rss" "$BIN" build "$dir" --db "$work/db" "${extra[@]}" $1 \
+  /usr/bin/time -f "%M" -o "$work/rss" "$1" build "$dir" --db "$work/db" "${extra[@]}" $2 \
     >"$work/out" 2>/dev/null
   echo "$(grep -oP '^built .* in \K[0-9.]+' "$work/out") $(( $(cat "$work/rss") / 1024 ))"
 }
 : >"$work/runs"
 for _ in $(seq "$RUNS"); do
-  echo "A $(one "$args_a")" >>"$work/runs"
-  echo "B $(one "$args_b")" >>"$work/runs"
+  echo "A $(one "$BIN_A" "$args_a")" >>"$work/runs"
+  echo "B $(one "$BIN_B" "$args_b")" >>"$work/runs"
 done
 python3 - "$work/runs" "$args_a" "$args_b" <<'EOF'
 import statistics as st, sys
