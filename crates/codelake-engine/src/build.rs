@@ -584,7 +584,7 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
         })
         .collect();
     // Without the rules nothing was planned: every rule is listed, unplanned, and says why.
-    let rules = if p.planned.is_empty() && !p.opts.relations {
+    let rules = if !p.opts.relations {
         rules::RULES
             .iter()
             .map(|def| {
