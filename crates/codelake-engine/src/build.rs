@@ -53,8 +53,8 @@ pub struct BuildReport {
     pub versions: BTreeMap<String, i64>,
     pub skipped_symlinks: Vec<String>,
     pub walk_errors: Vec<String>,
-    /// Wall time of each stage, in order: scan, prepare (tables opened, writes set up; the rules
-    /// are planned on a task of their own from here on), extract (until the
+    /// Wall time of each stage, in order: scan, prepare (tables opened, writes set up; with the
+    /// rules on, they are planned on a task of their own from here on), extract (until the
     /// last batch is handed over; the writers run meanwhile), commit (until every table's Delta
     /// commit), validate.
     pub stages: Vec<(&'static str, Duration)>,

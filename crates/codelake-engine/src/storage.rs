@@ -162,33 +162,22 @@ mod tests {
                 let path = column.path();
                 let name = column.name();
                 match column.physical_type() {
-                    PhysicalType::INT32 | PhysicalType::INT64
-                        if name.ends_with("_id") && name != "file_id" =>
-                    {
-                        int_leaves += 1;
-                        assert_eq!(
-                            props.encoding(path),
-                            Some(Encoding::PLAIN),
-                            "{}.{path}",
-                            spec.name
-                        );
-                        let sole_key = spec.keys == [name] && path.parts().len() == 1;
-                        let want = if sole_key {
-                            Compression::UNCOMPRESSED
-                        } else {
-                            Compression::SNAPPY
-                        };
-                        assert_eq!(props.compression(path), want, "{}.{path}", spec.name);
-                    }
                     PhysicalType::INT32 | PhysicalType::INT64 => {
                         int_leaves += 1;
+                        let sole_key = spec.keys == [name] && path.parts().len() == 1;
+                        let want = if !name.ends_with("_id") || name == "file_id" {
+                            (Encoding::DELTA_BINARY_PACKED, Compression::UNCOMPRESSED)
+                        } else if sole_key {
+                            (Encoding::PLAIN, Compression::UNCOMPRESSED)
+                        } else {
+                            (Encoding::PLAIN, Compression::SNAPPY)
+                        };
                         assert_eq!(
-                            props.encoding(path),
-                            Some(Encoding::DELTA_BINARY_PACKED),
+                            (props.encoding(path), props.compression(path)),
+                            (Some(want.0), want.1),
                             "{}.{path}",
                             spec.name
                         );
-                        assert_eq!(props.compression(path), Compression::UNCOMPRESSED);
                     }
                     PhysicalType::BYTE_ARRAY if path.parts().len() == 1 => {
                         assert!(props.dictionary_enabled(path), "{}.{path}", spec.name);

@@ -343,7 +343,7 @@ fn parse_and_walk(
             Some(index),
         ));
     }
-    let mut ast_rows = tables::AstRows::with_capacity(parsed.tokens().len() / 2 + 16);
+    let mut ast_rows = tables::AstRows::with_capacity(ast::expected_nodes(parsed.tokens().len()));
     let mut batches = Vec::new();
     let broken = !parsed.errors().is_empty();
     let ts_tree = match config.tree_sitter {

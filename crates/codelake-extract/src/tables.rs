@@ -244,7 +244,7 @@ pub struct AstRows {
 }
 
 impl AstRows {
-    /// Room for `rows` rows without growing (a file has about one node per two tokens).
+    /// Room for `rows` rows without growing (see [`crate::ast::expected_nodes`]).
     pub fn with_capacity(rows: usize) -> Self {
         let strings = || StringBuilder::with_capacity(rows, rows * 4);
         Self {
