@@ -1,8 +1,32 @@
 -- The adjacency list: each source node's outgoing edges as list<struct<kind, dst_id,
 -- confidence>>, built with named_struct and array_agg, and sorted (by kind, then dst_id, then
 -- confidence) with array_sort rather than an order-sensitive aggregate.
+
+-- It reads the edge rules themselves, as cpg_edges does (a test checks that both read the same
+-- ones), not cpg_edges: so it runs beside cpg_edges instead of after its Parquet is written.
+WITH e AS (
+  SELECT a.src_id, a.kind, a.dst_id, 1.0 AS confidence FROM edges_ast a
+  UNION ALL
+  SELECT c.src_id, c.kind, c.dst_id, 1.0 AS confidence FROM edges_contains c
+  UNION ALL
+  SELECT s.src_id, s.kind, s.dst_id, 1.0 AS confidence FROM edges_scope_parent s
+  UNION ALL
+  SELECT d.src_id, d.kind, d.dst_id, 1.0 AS confidence FROM edges_defines d
+  UNION ALL
+  SELECT b.src_id, b.kind, b.dst_id, 1.0 AS confidence FROM edges_binds b
+  UNION ALL
+  SELECT r.src_id, r.kind, r.dst_id, r.confidence AS confidence FROM edges_refers_to r
+  UNION ALL
+  SELECT b.src_id, b.kind, b.dst_id, b.confidence AS confidence FROM edges_builtin b
+  UNION ALL
+  SELECT i.src_id, i.kind, i.dst_id, i.confidence AS confidence FROM edges_imports i
+  UNION ALL
+  SELECT c.src_id, c.kind, c.dst_id, c.confidence AS confidence FROM edges_calls c
+  UNION ALL
+  SELECT h.src_id, h.kind, h.dst_id, h.confidence AS confidence FROM edges_inherits h
+)
 SELECT e.src_id,
        array_sort(array_agg(named_struct('kind', e.kind, 'dst_id', e.dst_id,
                                          'confidence', e.confidence))) AS edges
-FROM cpg_edges e
+FROM e
 GROUP BY e.src_id

@@ -5,33 +5,16 @@
 --                            submodules, following re-exports), else the submodule m.name;
 --   anything from outside the repository -> an EXTERNAL_MODULE node.
 -- target_kind is def, binding, module, external or, for a failure, unresolved (with reason).
-WITH sites AS (
-  SELECT i.node_id, i.file_id, i.kind, i.is_star, i.name, i.bstart, i.bend, i.level,
-         i.module AS written_module,
-         CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END AS src_module,
-         split_part(CASE WHEN i.kind = 'import' THEN i.module ELSE i.absolute_module END,
-                    '.', 1) AS top_package,
-         i.absolute_module IS NULL AND i.kind = 'from' AS beyond_top
-  FROM imports i
-  WHERE i.node_id IS NOT NULL
-),
-top_packages AS (SELECT DISTINCT split_part(mi.module, '.', 1) AS top FROM module_index mi),
-classified AS (
-  SELECT s.*, src.module_node_id AS src_node_id, tp.top IS NOT NULL AS in_repo_package
-  FROM sites s
-  LEFT JOIN module_index src ON src.module = s.src_module
-  LEFT JOIN top_packages tp ON tp.top = s.top_package
-),
-found AS (
+WITH found AS (
   -- Named imports from a repository module, through its exports.
   SELECT c.node_id, e.target_kind, e.target_id, e.target_module
-  FROM classified c
+  FROM import_sites c
   JOIN module_exports e ON e.module = c.src_module AND e.name = c.name
   WHERE c.kind = 'from' AND NOT c.is_star AND c.src_node_id IS NOT NULL
   UNION ALL
   -- ... else the submodule.
   SELECT c.node_id, 'module', sub.module_node_id, sub.module
-  FROM classified c
+  FROM import_sites c
   JOIN module_index sub ON sub.module = concat(c.src_module, '.', c.name)
   LEFT JOIN module_exports e ON e.module = c.src_module AND e.name = c.name
   WHERE c.kind = 'from' AND NOT c.is_star AND e.module IS NULL
@@ -62,5 +45,5 @@ SELECT c.node_id, c.file_id, c.bstart, c.bend,
                    || concat_ws('.', c.written_module, CASE WHEN NOT c.is_star THEN c.name END)
             WHEN c.name IS NULL OR c.is_star THEN c.src_module
             ELSE c.src_module || '.' || c.name END AS looked_up
-FROM classified c
+FROM import_sites c
 LEFT JOIN found f ON f.node_id = c.node_id

@@ -23,7 +23,6 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
 use codelake_schema::{Layer, TableSpec};
-use datafusion::catalog::TableProvider;
 use datafusion::dataframe::DataFrame;
 
 use crate::error::{DeltaContext, DfContext, EngineError, Result};
@@ -431,6 +430,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         }
         Vec::new()
     };
+    manifest::write_rules_profile(&opts.db, &rule_runs)?;
     stage("relate");
 
     progress.stage("validating");
@@ -648,11 +648,7 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
 
 #[async_trait::async_trait]
 impl OutputWriter for DeltaOutputs {
-    async fn write(
-        &self,
-        spec: &'static TableSpec,
-        df: DataFrame,
-    ) -> Result<(usize, Arc<dyn TableProvider>)> {
+    async fn write(&self, spec: &'static TableSpec, df: DataFrame) -> Result<rules::Written> {
         let delta = storage::ensure(&self.db, spec).await?;
         // The rule's rows, relabelled with the spec's schema (its field metadata; a null in a
         // NOT NULL column is an error here), streamed into the Delta writer.
@@ -663,9 +659,9 @@ impl OutputWriter for DeltaOutputs {
             .create_physical_plan()
             .await
             .df_context(|| format!("planning the rule of {}", spec.name))?;
-        let rule_stream =
-            datafusion::physical_plan::execute_stream(crate::ordered::single_partition(plan), task)
-                .df_context(|| format!("running the rule of {}", spec.name))?;
+        let plan = crate::ordered::single_partition(plan);
+        let rule_stream = datafusion::physical_plan::execute_stream(plan.clone(), task)
+            .df_context(|| format!("running the rule of {}", spec.name))?;
         let schema = spec.schema.clone();
         let relabelled = futures::StreamExt::map(rule_stream, {
             let schema = schema.clone();
@@ -700,7 +696,11 @@ impl OutputWriter for DeltaOutputs {
             .sum::<usize>();
         let provider = session::provider(&self.ctx, spec, &table).await?;
         lock(&self.written)?.insert(spec.name, table);
-        Ok((rows, provider))
+        Ok(rules::Written {
+            rows,
+            table: provider,
+            plan,
+        })
     }
 }
 

@@ -60,6 +60,38 @@ pub fn write_schema_sql(db: &Path) -> Result<BTreeMap<String, String>> {
     Ok(fingerprints)
 }
 
+/// Writes `rules_profile.txt`: each rule of the run, in the order they ran, with its wall time,
+/// rows and the physical plan it ran, every operator with its metrics (`EXPLAIN ANALYZE`'s
+/// form: `output_rows`, `elapsed_compute`, ...). A build without the rules removes the file, so
+/// it never describes an older run.
+pub fn write_rules_profile(db: &Path, runs: &[crate::rules::RuleRun]) -> Result<()> {
+    let dir = meta_dir(db);
+    let path = dir.join("rules_profile.txt");
+    if runs.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&path)(e)),
+            _ => Ok(()),
+        };
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let mut text = String::from(
+        "# The rules of the last build, in the order they ran: wall time (which includes waiting\n         # for the CPU while other rules ran), rows, and the physical plan with its metrics.\n",
+    );
+    for run in runs {
+        text.push_str(&format!(
+            "\n## {} ({:?}): at {:.1} ms, {:.1} ms, {} rows\n{}",
+            run.name,
+            run.kind,
+            run.started.as_secs_f64() * 1e3,
+            run.elapsed.as_secs_f64() * 1e3,
+            run.rows,
+            run.profile
+        ));
+    }
+    std::fs::write(&path, text).map_err(io(&path))?;
+    Ok(())
+}
+
 /// Writes the manifest of a run and appends its row to the `runs` table.
 pub async fn record(db: &Path, manifest: &Value) -> Result<()> {
     let dir = meta_dir(db);

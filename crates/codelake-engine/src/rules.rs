@@ -2,8 +2,9 @@
 //!
 //! A rule is SQL (in `crates/codelake-engine/rules/<name>.sql`, every column qualified) parsed
 //! once against the registered tables. Its inputs are the tables its plan scans; rules run in
-//! dependency order. An intermediate (a rule other rules read) is computed once and cached in
-//! memory (`DataFrame::cache`); an output rule writes the Delta table of the spec with its name
+//! dependency order. An intermediate (a rule other rules read) is computed once and kept in
+//! memory (a `MemTable`, as `DataFrame::cache` makes, but keeping the physical plan, whose
+//! metrics go to `_codelake/rules_profile.txt`); an output rule writes the Delta table of the spec with its name
 //! and is then read back from Delta by the rules after it. Tunable thresholds are `$name`
 //! placeholders bound at run time ([`RuleParams`]). Each rule's optimized logical plan has a
 //! fingerprint: a BLAKE3 hash of its indented display (which names every table, column and
@@ -20,8 +21,10 @@ use codelake_schema::{Layer, TableSpec, registry};
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{LogicalPlan, col as df_col, expr::Sort};
+use datafusion::physical_plan::{ExecutionPlan, collect_partitioned};
 use datafusion::prelude::{DataFrame, SessionContext, cast};
 use datafusion::sql::parser::Statement;
 
@@ -61,9 +64,11 @@ pub const RULES: &[RuleDef] = &[
     rule!("module_all", Intermediate),
     rule!("module_links", Intermediate),
     rule!("module_exports", Intermediate),
+    rule!("import_sites", Intermediate),
     rule!("import_targets", Intermediate),
     rule!("ref_candidates", Intermediate),
     rule!("dotted_sites", Intermediate),
+    rule!("dotted_heads", Intermediate),
     rule!("dotted_targets", Intermediate),
     rule!("edges_ast", Intermediate),
     rule!("edges_contains", Intermediate),
@@ -320,19 +325,36 @@ pub struct RuleRun {
     pub kind: RuleKind,
     pub inputs: Vec<String>,
     pub rows: usize,
+    /// When the rule started, from the start of the first rule.
+    pub started: Duration,
     pub elapsed: Duration,
+    /// The physical plan the rule ran, each operator with its metrics (rows, time), as
+    /// `EXPLAIN ANALYZE` shows them; written to `_codelake/rules_profile.txt`.
+    pub profile: String,
+}
+
+/// What an output rule's write did.
+pub struct Written {
+    pub rows: usize,
+    /// The provider to read the table back with.
+    pub table: Arc<dyn TableProvider>,
+    /// The physical plan that produced the rows (its metrics filled in by the run).
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+/// The plan with the metrics of its run, one operator per line.
+pub fn render_profile(plan: &dyn ExecutionPlan) -> String {
+    datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan)
+        .indent(true)
+        .to_string()
 }
 
 /// Where output rules write: the build supplies the Delta writer.
 #[async_trait::async_trait]
 pub trait OutputWriter: Send + Sync {
     /// Replaces the table of `spec` with the rows of `df` (already shaped and sorted as the
-    /// spec says); returns the rows written and the provider to read the table back with.
-    async fn write(
-        &self,
-        spec: &'static TableSpec,
-        df: DataFrame,
-    ) -> Result<(usize, Arc<dyn TableProvider>)>;
+    /// spec says).
+    async fn write(&self, spec: &'static TableSpec, df: DataFrame) -> Result<Written>;
 }
 
 /// Shapes a rule's result as its spec: the spec's columns, in order, cast to the spec's types,
@@ -422,6 +444,7 @@ pub async fn run_all(
     let order: Vec<usize> = waves_of(&deps)?.into_iter().flatten().collect();
     let total = order.len();
     let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let epoch = Instant::now();
     let mut finished: HashMap<&'static str, Finished> = HashMap::new();
     let mut tasks = Vec::with_capacity(total);
     for index in order {
@@ -450,7 +473,7 @@ pub async fn run_all(
             on_rule(rule.name, n, total);
             let result = async {
                 let df = plan_rule(&ctx, &rule, &params).await?;
-                let (run, table) = run_rule(rule, df, writer).await?;
+                let (run, table) = run_rule(rule, df, writer, epoch).await?;
                 replace_table(&ctx, run.name, table)?;
                 Ok::<_, EngineError>(run)
             }
@@ -486,28 +509,33 @@ async fn run_rule(
     rule: RuleDef,
     df: DataFrame,
     writer: Arc<dyn OutputWriter>,
+    epoch: Instant,
 ) -> Result<(RuleRun, Arc<dyn TableProvider>)> {
     let start = Instant::now();
     let inputs = scanned_tables(df.logical_plan());
-    let (rows, table) = match rule.kind {
+    let (rows, table, plan): (usize, Arc<dyn TableProvider>, _) = match rule.kind {
         RuleKind::Intermediate => {
-            let cached = df
-                .cache()
+            // What `DataFrame::cache` does, keeping the physical plan for its metrics.
+            let task = Arc::new(df.task_ctx());
+            let plan = df
+                .create_physical_plan()
+                .await
+                .map_err(|e| rule_error(rule.name, "planning", e))?;
+            let partitions = collect_partitioned(plan.clone(), task)
                 .await
                 .map_err(|e| rule_error(rule.name, "running", e))?;
-            let rows = cached
-                .clone()
-                .count()
-                .await
-                .map_err(|e| rule_error(rule.name, "counting its rows", e))?;
-            (rows, cached.into_view())
+            let rows = partitions.iter().flatten().map(|b| b.num_rows()).sum();
+            let table = MemTable::try_new(plan.schema(), partitions)
+                .map_err(|e| rule_error(rule.name, "keeping its result", e))?;
+            (rows, Arc::new(table), plan)
         }
         RuleKind::Output => {
             let spec = codelake_schema::spec(rule.name).ok_or_else(|| {
                 rule_error(rule.name, "writing", "no table spec has the rule's name")
             })?;
             let shaped = shape_for_spec(rule.name, df, spec)?;
-            writer.write(spec, shaped).await?
+            let w = writer.write(spec, shaped).await?;
+            (w.rows, w.table, w.plan)
         }
     };
     let run = RuleRun {
@@ -515,7 +543,9 @@ async fn run_rule(
         kind: rule.kind,
         inputs,
         rows,
+        started: start - epoch,
         elapsed: start.elapsed(),
+        profile: render_profile(plan.as_ref()),
     };
     Ok((run, table))
 }
@@ -528,11 +558,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl OutputWriter for RefusingWriter {
-        async fn write(
-            &self,
-            spec: &'static TableSpec,
-            _df: DataFrame,
-        ) -> Result<(usize, Arc<dyn TableProvider>)> {
+        async fn write(&self, spec: &'static TableSpec, _df: DataFrame) -> Result<Written> {
             Err(EngineError::Other(format!(
                 "{}: this test writes nothing",
                 spec.name
@@ -584,6 +610,26 @@ mod tests {
             !started.iter().any(|r| r == "dotted_targets"),
             "{started:?}"
         );
+    }
+
+    /// cpg_edges_by_src reads the edge rules itself (to run beside cpg_edges): an edge rule
+    /// added to one of the two must be added to the other.
+    #[test]
+    fn both_edge_outputs_read_the_same_edge_rules() {
+        let ctx = crate::session::new_session_context();
+        let edge_rules = |name: &str| -> BTreeSet<String> {
+            let rule = RULES.iter().find(|r| r.name == name).expect("rule");
+            referenced_tables(&ctx, rule)
+                .expect("tables")
+                .into_iter()
+                .collect()
+        };
+        let all = edge_rules("cpg_edges");
+        assert_eq!(all.len(), 10, "{all:?}");
+        assert!(all.iter().all(|t| t.starts_with("edges_")), "{all:?}");
+        assert_eq!(edge_rules("cpg_edges_by_src"), all);
+        let description = description(RULES.iter().find(|r| r.name == "cpg_edges_by_src").unwrap());
+        assert!(description.ends_with("aggregate."), "{description}");
     }
 
     #[test]

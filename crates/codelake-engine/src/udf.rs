@@ -12,11 +12,15 @@ use std::sync::Arc;
 use codelake_schema::StableId;
 use std::collections::HashSet;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder, MapArray, StructArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, MapArray, StringArray, StringViewArray, StructArray,
+};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::common::ScalarValue;
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -51,9 +55,114 @@ impl Default for StableIdUdf {
     }
 }
 
+/// One argument of `stable_id`, ready to read row by row: arrays are downcast once and
+/// constants (the domain tag, literal parts) are not expanded to a column.
 enum Part {
     Str(ArrayRef),
+    StrView(ArrayRef),
+    ConstStr(Option<String>),
     Int(ArrayRef),
+    ConstInt(Option<i64>),
+}
+
+impl Part {
+    fn of(value: &ColumnarValue) -> Result<Self> {
+        let is_int = |t: &DataType| {
+            matches!(
+                t,
+                DataType::Int8
+                    | DataType::Int16
+                    | DataType::Int32
+                    | DataType::Int64
+                    | DataType::UInt8
+                    | DataType::UInt16
+                    | DataType::UInt32
+                    | DataType::Boolean
+            )
+        };
+        Ok(match value {
+            ColumnarValue::Scalar(s) => {
+                let t = s.data_type();
+                if t.is_null() {
+                    Part::ConstStr(None)
+                } else if is_int(&t) {
+                    match s.cast_to(&DataType::Int64)? {
+                        ScalarValue::Int64(v) => Part::ConstInt(v),
+                        other => return exec_err!("stable_id: {other} is not an integer"),
+                    }
+                } else {
+                    match s.cast_to(&DataType::Utf8)? {
+                        ScalarValue::Utf8(v) => Part::ConstStr(v),
+                        other => return exec_err!("stable_id: {other} is not a string"),
+                    }
+                }
+            }
+            ColumnarValue::Array(arr) => match arr.data_type() {
+                DataType::Utf8View => Part::StrView(arr.clone()),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Null => {
+                    Part::Str(cast(arr, &DataType::Utf8)?)
+                }
+                DataType::Dictionary(_, v) if v.is_string() => {
+                    Part::Str(cast(arr, &DataType::Utf8)?)
+                }
+                t if is_int(t) => Part::Int(cast(arr, &DataType::Int64)?),
+                other => return exec_err!("stable_id cannot hash values of type {other}"),
+            },
+        })
+    }
+}
+
+/// A [`Part`] downcast, borrowed for the loop over the rows.
+enum Reader<'a> {
+    Str(&'a StringArray),
+    StrView(&'a StringViewArray),
+    ConstStr(Option<&'a str>),
+    Int(&'a Int64Array),
+    ConstInt(Option<i64>),
+}
+
+impl<'a> Reader<'a> {
+    fn of(part: &'a Part) -> Self {
+        match part {
+            Part::Str(a) => Reader::Str(a.as_string::<i32>()),
+            Part::StrView(a) => Reader::StrView(a.as_string_view()),
+            Part::ConstStr(v) => Reader::ConstStr(v.as_deref()),
+            Part::Int(a) => Reader::Int(a.as_primitive::<Int64Type>()),
+            Part::ConstInt(v) => Reader::ConstInt(*v),
+        }
+    }
+
+    /// The row's value as a string part: `None` for a null (strings only; see [`Self::int`]).
+    #[inline]
+    fn str(&self, row: usize) -> Option<Option<&'a str>> {
+        match self {
+            Reader::Str(a) => Some((!a.is_null(row)).then(|| a.value(row))),
+            Reader::StrView(a) => Some((!a.is_null(row)).then(|| a.value(row))),
+            Reader::ConstStr(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn int(&self, row: usize) -> Option<i64> {
+        match self {
+            Reader::Int(a) => (!a.is_null(row)).then(|| a.value(row)),
+            Reader::ConstInt(v) => *v,
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn push(&self, id: &mut StableId, row: usize) {
+        match self.str(row) {
+            Some(Some(s)) => id.str(s),
+            Some(None) => id.int(i64::MIN).str("\0null"),
+            None => match self.int(row) {
+                Some(v) => id.int(v),
+                None => id.str("\0null"),
+            },
+        };
+    }
 }
 
 impl ScalarUDFImpl for StableIdUdf {
@@ -74,62 +183,23 @@ impl ScalarUDFImpl for StableIdUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let mut parts = Vec::with_capacity(args.args.len());
-        for a in &args.args {
-            let arr = a.to_array(n)?;
-            let part = match arr.data_type() {
-                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null => {
-                    Part::Str(cast(&arr, &DataType::Utf8)?)
-                }
-                DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Int64
-                | DataType::UInt8
-                | DataType::UInt16
-                | DataType::UInt32
-                | DataType::Boolean => Part::Int(cast(&arr, &DataType::Int64)?),
-                DataType::Dictionary(_, v) if v.is_string() => {
-                    Part::Str(cast(&arr, &DataType::Utf8)?)
-                }
-                other => return exec_err!("stable_id cannot hash values of type {other}"),
-            };
-            parts.push(part);
-        }
-        let Some((Part::Str(domain), rest)) = parts.split_first() else {
+        let parts = args.args.iter().map(Part::of).collect::<Result<Vec<_>>>()?;
+        let readers: Vec<Reader> = parts.iter().map(Reader::of).collect();
+        let Some((domain, rest)) = readers.split_first() else {
             return exec_err!("stable_id(domain, ...) takes a string domain tag first");
         };
-        let domain = domain.as_string::<i32>();
-        let mut out = Int64Builder::with_capacity(n);
-        for row in 0..n {
-            let mut id = StableId::new(if domain.is_null(row) {
-                ""
-            } else {
-                domain.value(row)
-            });
-            for p in rest {
-                id = match p {
-                    Part::Str(a) => {
-                        let a = a.as_string::<i32>();
-                        if a.is_null(row) {
-                            id.int(i64::MIN).str("\0null")
-                        } else {
-                            id.str(a.value(row))
-                        }
-                    }
-                    Part::Int(a) => {
-                        let a = a.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-                        if a.is_null(row) {
-                            id.str("\0null")
-                        } else {
-                            id.int(a.value(row))
-                        }
-                    }
-                };
-            }
-            out.append_value(id.finish());
+        if domain.str(0).is_none() {
+            return exec_err!("stable_id(domain, ...) takes a string domain tag first");
         }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        let mut out = Vec::with_capacity(n);
+        for row in 0..n {
+            let mut id = StableId::new(domain.str(row).flatten().unwrap_or(""));
+            for p in rest {
+                p.push(&mut id, row);
+            }
+            out.push(id.finish());
+        }
+        Ok(ColumnarValue::Array(Arc::new(Int64Array::from(out))))
     }
 }
 
