@@ -2,7 +2,10 @@
 //! Cargo.lock, for the build manifest.
 
 fn main() {
-    let lock = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
+    // The directory is read when the script runs, not baked in when it is compiled: one
+    // compiled script serves every checkout that shares the target directory.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let lock = std::path::Path::new(&manifest_dir).join("../../Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let text = std::fs::read_to_string(&lock).unwrap_or_default();
     for (package, var) in [
