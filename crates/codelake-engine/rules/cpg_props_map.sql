@@ -1,11 +1,60 @@
--- Each entity's properties as one map<key, value-as-text>, its entries sorted by key: the
--- entries are aggregated unordered (array_agg of named_struct), sorted with array_sort and made
--- a map with map_from_entries. (An order-sensitive array_agg(... ORDER BY key) keeps an
--- accumulator per group and takes gigabytes on a million entities.)
-SELECT p.entity_id,
-       map_from_entries(array_sort(array_agg(named_struct(
-         'key', p.key,
-         'value', COALESCE(p.value_str, CAST(p.value_int AS VARCHAR),
-                           CAST(p.value_float AS VARCHAR), CAST(p.value_bool AS VARCHAR)))))) AS props
-FROM cpg_props p
-GROUP BY p.entity_id
+-- Each entity's properties as one map<key, value-as-text>, its entries sorted by key: the same
+-- properties as cpg_props, built row by row from the evidence row that holds them, each entry a
+-- named_struct('key', ..., 'value', ...), listed in key order by make_array and made a map by
+-- map_from_entries.
+-- Every entity takes its properties from exactly one evidence row (an AST node has at most one
+-- of ctx, op and value; definitions and calls are AST nodes that have none of them; scope,
+-- binding and file ids are ids of their own), so no aggregation is needed: grouping cpg_props'
+-- 1.65 M rows by entity took about a second of CPU on Django, this about a tenth of that.
+-- `codelake diag` checks that the maps hold exactly cpg_props' rows.
+SELECT n.node_id AS entity_id,
+       map_from_entries(make_array(named_struct(
+         'key', CASE WHEN n.ctx IS NOT NULL THEN 'ctx' WHEN n.op IS NOT NULL THEN 'op'
+                     ELSE 'value' END,
+         'value', COALESCE(n.ctx, n.op, n.value)))) AS props
+FROM ast_nodes n
+WHERE n.ctx IS NOT NULL OR n.op IS NOT NULL OR n.value IS NOT NULL
+UNION ALL
+SELECT d.node_id,
+       CASE WHEN d.returns_annotation IS NULL THEN map_from_entries(make_array(
+              named_struct('key', 'decorator_count', 'value', CAST(d.decorator_count AS VARCHAR)),
+              named_struct('key', 'is_async', 'value', CAST(d.is_async AS VARCHAR))))
+            ELSE map_from_entries(make_array(
+              named_struct('key', 'decorator_count', 'value', CAST(d.decorator_count AS VARCHAR)),
+              named_struct('key', 'is_async', 'value', CAST(d.is_async AS VARCHAR)),
+              named_struct('key', 'returns_annotation', 'value', d.returns_annotation))) END
+FROM defs d
+WHERE d.node_id IS NOT NULL
+UNION ALL
+SELECT c.node_id,
+       map_from_entries(make_array(
+         named_struct('key', 'arg_count', 'value', CAST(c.arg_count AS VARCHAR)),
+         named_struct('key', 'callee', 'value', c.callee_text)))
+FROM calls c
+WHERE c.node_id IS NOT NULL
+UNION ALL
+SELECT s.scope_id,
+       map_from_entries(make_array(
+         named_struct('key', 'is_coroutine', 'value', CAST(s.is_coroutine AS VARCHAR)),
+         named_struct('key', 'is_generator', 'value', CAST(s.is_generator AS VARCHAR)),
+         named_struct('key', 'scope_kind', 'value', s.kind)))
+FROM scopes s
+UNION ALL
+SELECT b.binding_id, map_from_entries(make_array(named_struct('key', 'binding_kind', 'value', b.kind)))
+FROM bindings b
+UNION ALL
+SELECT f.file_id,
+       CASE WHEN f.encoding IS NULL THEN map_from_entries(make_array(
+              named_struct('key', 'content_hash', 'value', f.content_hash),
+              named_struct('key', 'is_package', 'value', CAST(f.is_package AS VARCHAR)),
+              named_struct('key', 'is_stub', 'value', CAST(f.is_stub AS VARCHAR)),
+              named_struct('key', 'line_count', 'value', CAST(f.line_count AS VARCHAR)),
+              named_struct('key', 'size_bytes', 'value', CAST(f.size_bytes AS VARCHAR))))
+            ELSE map_from_entries(make_array(
+              named_struct('key', 'content_hash', 'value', f.content_hash),
+              named_struct('key', 'encoding', 'value', f.encoding),
+              named_struct('key', 'is_package', 'value', CAST(f.is_package AS VARCHAR)),
+              named_struct('key', 'is_stub', 'value', CAST(f.is_stub AS VARCHAR)),
+              named_struct('key', 'line_count', 'value', CAST(f.line_count AS VARCHAR)),
+              named_struct('key', 'size_bytes', 'value', CAST(f.size_bytes AS VARCHAR)))) END
+FROM files f

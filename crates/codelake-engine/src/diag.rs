@@ -48,6 +48,39 @@ pub fn queries() -> Vec<(String, String)> {
             kinds.join(", ")
         ),
     ));
+    // cpg_props_map is built from the evidence rows directly, not by grouping cpg_props: every
+    // map entry must be a cpg_props row with the same value as text, and every row an entry.
+    q.push((
+        "cpg_props_map holds exactly cpg_props".to_string(),
+        "SELECT count(*) \
+         FROM (SELECT m.entity_id, unnest(map_keys(m.props)) AS key, \
+                      unnest(map_values(m.props)) AS value FROM cpg_props_map m) x \
+         FULL JOIN (SELECT p.entity_id, p.key, \
+                           COALESCE(p.value_str, CAST(p.value_int AS VARCHAR), \
+                                    CAST(p.value_float AS VARCHAR), \
+                                    CAST(p.value_bool AS VARCHAR)) AS value \
+                    FROM cpg_props p) y \
+           ON x.entity_id = y.entity_id AND x.key = y.key \
+         WHERE x.entity_id IS NULL OR y.entity_id IS NULL OR x.value IS DISTINCT FROM y.value"
+            .to_string(),
+    ));
+    // The adjacency lists hold every edge of cpg_edges once, under its source, and no null
+    // element (the element type is nullable only to spare delta-rs' per-row check).
+    q.push((
+        "cpg_edges_by_src lists exactly cpg_edges".to_string(),
+        "SELECT count(*) \
+         FROM (SELECT l.src_id, get_field(l.e, 'kind') AS kind, \
+                      get_field(l.e, 'dst_id') AS dst_id, \
+                      get_field(l.e, 'confidence') AS confidence, count(*) AS n \
+               FROM (SELECT s.src_id, unnest(s.edges) AS e FROM cpg_edges_by_src s) l \
+               GROUP BY 1, 2, 3, 4) x \
+         FULL JOIN (SELECT e.src_id, e.kind, e.dst_id, e.confidence, count(*) AS n \
+                    FROM cpg_edges e GROUP BY 1, 2, 3, 4) y \
+           ON x.src_id = y.src_id AND x.kind = y.kind AND x.dst_id = y.dst_id \
+          AND x.confidence = y.confidence \
+         WHERE x.n IS NULL OR y.n IS NULL OR x.n <> y.n"
+            .to_string(),
+    ));
     for spec in registry() {
         if spec.keys.is_empty() {
             continue;
@@ -121,4 +154,78 @@ pub async fn run(ctx: &SessionContext) -> Result<Vec<Check>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the named check over tables made by `setup` (SQL statements).
+    async fn failures(check: &str, setup: &[&str]) -> i64 {
+        let ctx = SessionContext::new();
+        for sql in setup {
+            ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        }
+        let (_, sql) = queries().into_iter().find(|(n, _)| n == check).unwrap();
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        let c = datafusion::arrow::compute::cast(batches[0].column(0), &DataType::Int64).unwrap();
+        c.as_primitive::<Int64Type>().value(0)
+    }
+
+    const PROPS: &str = "CREATE TABLE cpg_props AS SELECT * FROM (VALUES \
+        (1, 'ctx', 'str', 'Load', CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN)), \
+        (2, 'arg_count', 'int', NULL, 3, NULL, NULL), \
+        (2, 'callee', 'str', 'f', NULL, NULL, NULL), \
+        (3, 'is_stub', 'bool', NULL, NULL, NULL, false)) \
+        AS t(entity_id, key, value_type, value_str, value_int, value_float, value_bool)";
+
+    #[tokio::test]
+    async fn props_map_check_finds_missing_extra_and_changed_entries() {
+        let check = "cpg_props_map holds exactly cpg_props";
+        let good = "CREATE TABLE cpg_props_map AS \
+            SELECT 1 AS entity_id, map(['ctx'], ['Load']) AS props UNION ALL \
+            SELECT 2, map(['arg_count', 'callee'], ['3', 'f']) UNION ALL \
+            SELECT 3, map(['is_stub'], ['false'])";
+        assert_eq!(failures(check, &[PROPS, good]).await, 0);
+        // Entity 2's arg_count changed, entity 3 missing, entity 4 not in cpg_props.
+        let bad = "CREATE TABLE cpg_props_map AS \
+            SELECT 1 AS entity_id, map(['ctx'], ['Load']) AS props UNION ALL \
+            SELECT 2, map(['arg_count', 'callee'], ['4', 'f']) UNION ALL \
+            SELECT 4, map(['is_stub'], ['true'])";
+        assert_eq!(failures(check, &[PROPS, bad]).await, 3);
+    }
+
+    const EDGES: &str = "CREATE TABLE cpg_edges AS SELECT * FROM (VALUES \
+        (10, 'AST', 11, 1.0), (10, 'AST', 12, 1.0), (11, 'CALLS', 20, 0.5)) \
+        AS t(src_id, kind, dst_id, confidence)";
+
+    fn edge(kind: &str, dst: i64, confidence: f64) -> String {
+        format!("named_struct('kind', '{kind}', 'dst_id', {dst}, 'confidence', {confidence:?})")
+    }
+
+    #[tokio::test]
+    async fn edges_by_src_check_finds_missing_extra_duplicated_and_null_edges() {
+        let check = "cpg_edges_by_src lists exactly cpg_edges";
+        let good = format!(
+            "CREATE TABLE cpg_edges_by_src AS \
+             SELECT 10 AS src_id, [{}, {}] AS edges UNION ALL SELECT 11, [{}]",
+            edge("AST", 11, 1.0),
+            edge("AST", 12, 1.0),
+            edge("CALLS", 20, 0.5)
+        );
+        assert_eq!(failures(check, &[EDGES, &good]).await, 0);
+        // 10 -> 12 listed twice; 11's edge under the wrong confidence (so one missing, one
+        // extra); a null element under 12.
+        let bad = format!(
+            "CREATE TABLE cpg_edges_by_src AS \
+             SELECT 10 AS src_id, [{}, {}, {}] AS edges UNION ALL SELECT 11, [{}] \
+             UNION ALL SELECT 12, [{}, NULL]",
+            edge("AST", 11, 1.0),
+            edge("AST", 12, 1.0),
+            edge("AST", 12, 1.0),
+            edge("CALLS", 20, 0.25),
+            edge("AST", 13, 1.0)
+        );
+        assert_eq!(failures(check, &[EDGES, &bad]).await, 5);
+    }
 }
