@@ -1,11 +1,11 @@
 -- The names a module's `__all__` lists, which is what a star import of it binds. These are
 -- the string literals of the lists and tuples in its module-level `__all__ = ...`,
 -- `__all__ += ...` and `__all__: ... = ...` statements (so `[...] + [...]` counts too), and,
--- where such a statement adds a name bound by `from m import __all__ as name`, every name of
--- m's `__all__`, transitively up to $max_reexport_depth modules away (Django's
--- `__all__ = aggregates_all + fields_all + ...`). A module whose `__all__` is computed some
--- other way has no rows here, and a star import of it binds its public names. (The
--- statements are those of `module_all_statements`.)
+-- where such a statement adds a name bound by `from m import __all__ as name`
+-- (`module_all_includes`), every name of m's `__all__`, transitively up to
+-- $max_reexport_depth modules away (Django's `__all__ = aggregates_all + fields_all + ...`).
+-- A module whose `__all__` is computed some other way has no rows here, and a star import of
+-- it binds its public names. (The statements are those of `module_all_statements`.)
 WITH RECURSIVE literals AS (
   SELECT s.module, substr(c.value, 2, length(c.value) - 2) AS name
   FROM module_all_statements s
@@ -15,15 +15,6 @@ WITH RECURSIVE literals AS (
   WHERE lst.kind IN ('List', 'Tuple') AND lst.ctx = 'Load'
     AND c.kind = 'Constant' AND (c.value LIKE '''%''' OR c.value LIKE '"%"')
 ),
-includes AS (
-  SELECT DISTINCT s.module, l.src_module
-  FROM module_all_statements s
-  JOIN ast_nodes n
-    ON n.file_id = s.file_id AND n.bstart >= s.bstart AND n.bend <= s.bend
-  JOIN module_links l ON l.module = s.module AND l.name = n.name
-  WHERE n.kind = 'Name' AND n.ctx = 'Load'
-    AND l.kind = 'from' AND l.src_name = '__all__' AND l.src_module IS NOT NULL
-),
 -- (Text columns go through concat(x, ''): the recursive union must not inherit the tables'
 -- field metadata, which its recursive term cannot carry.)
 listed(module, name, depth) AS (
@@ -32,7 +23,7 @@ listed(module, name, depth) AS (
   UNION ALL
   SELECT concat(i.module, ''), listed.name, listed.depth + 1
   FROM listed
-  JOIN includes i ON i.src_module = listed.module
+  JOIN module_all_includes i ON i.src_module = listed.module
   WHERE listed.depth < $max_reexport_depth
 )
 SELECT DISTINCT listed.module, listed.name

@@ -7,10 +7,17 @@ WITH per_name AS (
   FROM bindings b
   WHERE b.kind NOT IN ('del', 'global', 'nonlocal')
   GROUP BY b.scope_id, b.name
+),
+counted AS (
+  -- The bindings with their n, joined before the references: the hash joins build on the
+  -- bindings' side (171 K rows on Django), not on the candidates (355 K).
+  SELECT b.binding_id, b.scope_id, b.name, b.kind, b.node_id, pn.n
+  FROM per_name pn
+  JOIN bindings b ON b.scope_id = pn.scope_id AND b.name = pn.name
+  WHERE b.kind NOT IN ('del', 'global', 'nonlocal')
 )
 SELECT r.ref_id, r.node_id, r.file_id, r.scope_id, r.name,
-       b.binding_id, b.kind AS binding_kind, b.node_id AS site_node_id, pn.n
-FROM name_refs r
-JOIN bindings b ON b.scope_id = r.resolved_scope_id AND b.name = r.name
-JOIN per_name pn ON pn.scope_id = b.scope_id AND pn.name = b.name
-WHERE r.ctx = 'Load' AND b.kind NOT IN ('del', 'global', 'nonlocal')
+       c.binding_id, c.kind AS binding_kind, c.node_id AS site_node_id, c.n
+FROM counted c
+JOIN name_refs r ON r.resolved_scope_id = c.scope_id AND r.name = c.name
+WHERE r.ctx = 'Load'

@@ -61,8 +61,9 @@ macro_rules! rule {
 pub const RULES: &[RuleDef] = &[
     rule!("module_index", Intermediate),
     rule!("module_all_statements", Intermediate),
-    rule!("module_all", Intermediate),
     rule!("module_links", Intermediate),
+    rule!("module_all_includes", Intermediate),
+    rule!("module_all", Intermediate),
     rule!("module_exports", Intermediate),
     rule!("import_sites", Intermediate),
     rule!("import_targets", Intermediate),

@@ -80,6 +80,10 @@ pub fn run_oracle(script: &str, paths: &[PathBuf], mut each: impl FnMut(serde_js
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         each(serde_json::from_str(&line.unwrap()).unwrap());
     }
-    writer.join().unwrap().unwrap();
-    assert!(child.wait().unwrap().success(), "{script} failed");
+    let written = writer.join().unwrap();
+    let status = child.wait().unwrap();
+    // A failing oracle stops reading its input: report its exit status (its traceback went to
+    // stderr) rather than the broken pipe that follows.
+    assert!(status.success(), "{script} failed: {status}");
+    written.unwrap();
 }
