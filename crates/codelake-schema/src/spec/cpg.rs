@@ -312,7 +312,7 @@ pub(super) fn cpg_edges_by_src() -> TableSpec {
                 "edges",
                 edges_list_type(),
                 false,
-                "Outgoing edges as struct<kind, dst_id, confidence>, ordered by kind and dst_id",
+                "Outgoing edges as struct<kind, dst_id, confidence>, in the order of cpg_edges (edge kinds in rule order; an AST node's children in source order)",
             ),
         ],
     )
