@@ -309,4 +309,60 @@ mod tests {
         let rows = df.count().await.unwrap();
         assert_eq!(rows, 2);
     }
+
+    /// Grouping the union of several partitions is one `Single` aggregate over their
+    /// concatenation: groups come out as first seen in plan order, each group's values in that
+    /// order, as the split `Partial`/`Final` pair gave them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_aggregate_over_merged_partitions_is_planned_once() {
+        use datafusion::arrow::array::{AsArray, ListArray};
+        use datafusion::arrow::datatypes::Int64Type;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        // Two partitions: keys 3, 1 then 1, 2, 3; values numbered in plan order.
+        let batch = |k: Vec<i64>, v: Vec<i64>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(k)) as _,
+                    Arc::new(Int64Array::from(v)) as _,
+                ],
+            )
+            .unwrap()
+        };
+        let table = MemTable::try_new(
+            schema.clone(),
+            vec![
+                vec![batch(vec![3, 1], vec![0, 1])],
+                vec![batch(vec![1, 2, 3], vec![2, 3, 4])],
+            ],
+        )
+        .unwrap();
+        let ctx = crate::session::rules_session_context();
+        ctx.register_table("t", Arc::new(table)).unwrap();
+        let df = ctx
+            .sql("SELECT k, array_agg(v) AS vs, count(*) AS n FROM t GROUP BY k")
+            .await
+            .unwrap();
+        let plan = df.create_physical_plan().await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(false).to_string();
+        assert!(shown.contains("AggregateExec: mode=Single"), "{shown}");
+        assert!(!shown.contains("mode=Partial"), "{shown}");
+        assert!(shown.contains("ConcatPartitionsExec"), "{shown}");
+        let batches = datafusion::physical_plan::collect(plan, ctx.task_ctx())
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        for b in &batches {
+            let keys = b.column(0).as_primitive::<Int64Type>();
+            let lists = b.column(1).as_any().downcast_ref::<ListArray>().unwrap();
+            for i in 0..b.num_rows() {
+                let values: Vec<i64> = lists.value(i).as_primitive::<Int64Type>().values().to_vec();
+                got.push((keys.value(i), values));
+            }
+        }
+        assert_eq!(got, vec![(3, vec![0, 4]), (1, vec![1, 2]), (2, vec![3])]);
+    }
 }
