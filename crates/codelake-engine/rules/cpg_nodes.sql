@@ -29,24 +29,29 @@ JOIN files f ON f.file_id = s.file_id
 LEFT JOIN module_spans m ON m.file_id = s.file_id
 WHERE s.kind = 'module'
 UNION ALL
-SELECT s.scope_id, 'SCOPE', s.file_id, f.path, s.bstart, s.bend, s.name,
-       CASE WHEN f.module IS NULL THEN s.qualname
-            WHEN s.kind = 'module' THEN f.module
-            ELSE f.module || '.' || s.qualname END,
-       n.span
-FROM scopes s
-JOIN files f ON f.file_id = s.file_id
-LEFT JOIN ast_nodes n ON n.node_id = s.node_id
-UNION ALL
-SELECT b.binding_id, 'BINDING', b.file_id, f.path, COALESCE(n.bstart, b.bstart),
-       COALESCE(n.bend, b.bend), b.name,
-       CASE WHEN s.kind = 'module' THEN COALESCE(f.module || '.', '') || b.name
-            ELSE COALESCE(f.module || '.', '') || s.qualname || '.' || b.name END,
-       n.span
-FROM bindings b
-JOIN files f ON f.file_id = b.file_id
-JOIN scopes s ON s.scope_id = b.scope_id
-LEFT JOIN ast_nodes n ON n.node_id = b.node_id
+-- SCOPE and BINDING nodes take the span struct of their AST node: both are gathered first, so
+-- the million AST nodes stream past one hash table of the two, not past one of each.
+-- (A scope keeps its own offsets; a binding takes its site node's.)
+SELECT sb.node_id, sb.kind, sb.file_id, sb.path,
+       CASE WHEN sb.kind = 'BINDING' THEN COALESCE(n.bstart, sb.bstart) ELSE sb.bstart END,
+       CASE WHEN sb.kind = 'BINDING' THEN COALESCE(n.bend, sb.bend) ELSE sb.bend END,
+       sb.name, sb.qualname, n.span
+FROM (
+  SELECT s.scope_id AS node_id, 'SCOPE' AS kind, s.file_id, f.path, s.node_id AS site_id,
+         s.bstart, s.bend, s.name,
+         CASE WHEN f.module IS NULL THEN s.qualname
+              WHEN s.kind = 'module' THEN f.module
+              ELSE f.module || '.' || s.qualname END AS qualname
+  FROM scopes s
+  JOIN files f ON f.file_id = s.file_id
+  UNION ALL
+  SELECT b.binding_id, 'BINDING', b.file_id, f.path, b.node_id, b.bstart, b.bend, b.name,
+         CASE WHEN s.kind = 'module' THEN COALESCE(f.module || '.', '') || b.name
+              ELSE COALESCE(f.module || '.', '') || s.qualname || '.' || b.name END
+  FROM scopes s
+  JOIN (files f JOIN bindings b ON f.file_id = b.file_id) ON s.scope_id = b.scope_id
+) sb
+LEFT JOIN ast_nodes n ON n.node_id = sb.site_id
 UNION ALL
 -- (The imports import_targets classifies external, with the same ids.)
 SELECT DISTINCT stable_id('external_module', it.src_module), 'EXTERNAL_MODULE',

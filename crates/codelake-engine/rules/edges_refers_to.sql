@@ -4,10 +4,10 @@
 -- (__name__, __file__, ...) that the module never binds refers to the MODULE node.
 SELECT 'REFERS_TO' AS kind, c.node_id AS src_id, c.binding_id AS dst_id, c.file_id,
        'scopes' AS origin, 'edges_refers_to' AS rule,
-       1.0 / CAST(c.n AS DOUBLE) AS confidence,
+       c.confidence,
        CASE WHEN c.n > 1 THEN stable_id('ambiguity', c.node_id) END AS ambiguity_group_id
 FROM ref_candidates c
-WHERE 1.0 / CAST(c.n AS DOUBLE) >= $min_confidence
+WHERE c.confidence >= $min_confidence
 UNION ALL
 SELECT 'REFERS_TO', r.node_id, stable_id('module', s.file_id), r.file_id, 'scopes', 'edges_refers_to',
        1.0, CAST(NULL AS BIGINT)

@@ -227,6 +227,14 @@ pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> 
     Ok(ctx)
 }
 
+/// A rules session ([`rules_session_context`]) over the evidence tables of the database at
+/// `db`: where `codelake plan` plans the rules, as a build does.
+pub async fn open_rules_session(db: &Path) -> Result<SessionContext> {
+    let ctx = rules_session_context();
+    register_layers(&ctx, db, &[Layer::Evidence]).await?;
+    Ok(ctx)
+}
+
 /// The session the rules run in: like [`new_session_context`], with every plan in one
 /// partition. A single-partition plan emits its rows in an order fixed by its inputs (scans
 /// read files in order, joins probe in order, aggregates emit groups as first seen), so the
@@ -234,7 +242,17 @@ pub async fn open_layers(db: &Path, layers: &[Layer]) -> Result<SessionContext> 
 /// of a Django build's CPU. The rules still run side by side, each on its own task.
 pub fn rules_session_context() -> SessionContext {
     session(
-        SessionConfig::new().with_target_partitions(1),
+        SessionConfig::new()
+            .with_target_partitions(1)
+            // Strings are the specs' Utf8 throughout, not string views: `VARCHAR` in the rules,
+            // and the evidence read from Parquet (`codelake plan`, tests) as it is held in memory
+            // by a build. A view-typed union branch made the union cast every Utf8 column of
+            // its other branches to views, which the writers then cast back.
+            .set_bool("datafusion.sql_parser.map_string_types_to_utf8view", false)
+            .set_bool(
+                "datafusion.execution.parquet.schema_force_view_types",
+                false,
+            ),
         Some(Arc::new(crate::ordered::ConcatPartitions)),
     )
 }

@@ -628,7 +628,7 @@ async fn relations_of_the_example_match_the_golden_edges() {
         .unwrap();
     // Fingerprints are stable: planning again gives the same ones.
     let again = codelake_engine::rules::plan_all(
-        &codelake_engine::session::open_layers(&db, &[codelake_schema::Layer::Evidence])
+        &codelake_engine::session::open_rules_session(&db)
             .await
             .unwrap(),
         &Default::default(),
@@ -699,6 +699,66 @@ async fn star_imports_follow_composed_dunder_all() {
             "y|not_in_module",
             "z|pkg.b.z",
         ]
+    );
+}
+
+/// `min_confidence` drops the candidates of ambiguous names: a name with two binding sites
+/// keeps both at the default (0.5 each) and neither at 0.6, where the site goes to
+/// `unresolved` as below_confidence, once; names with one site keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_below_min_confidence_are_unresolved_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    write_repo(
+        &repo,
+        &[(
+            "m.py",
+            "import os\nif os.sep:\n    a = 1\nelse:\n    a = 2\nb = 3\nprint(a, b)\n\
+             def f():\n    return a + b\n",
+        )],
+    );
+    let edges = "SELECT r.name, r.bstart, count(e.dst_id) FROM name_refs r \
+                 LEFT JOIN cpg_edges e ON e.src_id = r.node_id AND e.kind = 'REFERS_TO' \
+                 WHERE r.name IN ('a', 'b') AND r.ctx = 'Load' \
+                 GROUP BY r.name, r.bstart ORDER BY r.bstart";
+    let dropped = "SELECT u.name, u.bstart, u.reason, u.rule FROM unresolved u \
+                   WHERE u.reason = 'below_confidence' ORDER BY u.bstart";
+    let mut got = Vec::new();
+    for min in ["0.5", "0.6"] {
+        let db = dir.path().join(format!("db{min}"));
+        let mut opts = options(&db, 1);
+        opts.repo = repo.clone();
+        opts.params.set(&format!("min_confidence={min}")).unwrap();
+        build(&opts, Arc::new(NoProgress)).await.unwrap();
+        let ctx = open_session(&db).await.unwrap();
+        got.push((rows(&ctx, edges).await, rows(&ctx, dropped).await));
+    }
+    assert_eq!(
+        got[0],
+        (
+            vec![
+                "a|59|2".into(),
+                "b|62|1".into(),
+                "a|85|2".into(),
+                "b|89|1".into()
+            ],
+            vec![]
+        )
+    );
+    assert_eq!(
+        got[1],
+        (
+            vec![
+                "a|59|0".into(),
+                "b|62|1".into(),
+                "a|85|0".into(),
+                "b|89|1".into()
+            ],
+            vec![
+                "a|59|below_confidence|edges_refers_to".to_string(),
+                "a|85|below_confidence|edges_refers_to".to_string()
+            ]
+        )
     );
 }
 

@@ -11,7 +11,6 @@ use clap::{Parser, Subcommand};
 use codelake_engine::build::{BuildOptions, BuildReport, Progress};
 use codelake_engine::rules::RuleParams;
 use codelake_extract::{ExtractConfig, ScanOptions, TreeSitter};
-use codelake_schema::Layer;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::Format;
@@ -297,7 +296,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let db = db_dir(db)?;
             let params = rule_params(&params)?;
-            let ctx = codelake_engine::session::open_layers(&db, &[Layer::Evidence]).await?;
+            let ctx = codelake_engine::session::open_rules_session(&db).await?;
             let planned = codelake_engine::rules::plan_all(&ctx, &params).await?;
             if let Some(r) = &rule
                 && !planned.iter().any(|p| p.def.name == r)
