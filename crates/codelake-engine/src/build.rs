@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use codelake_extract::{EvidenceSink, ExtractConfig, ExtractStats, ScanOptions, Table};
@@ -170,27 +170,58 @@ impl PartitionStream for OnceStream {
 /// the rules to read in place of the Delta scans. The tables committed are those rows in that
 /// order, so the rules see the same data either way; reading it back from Parquet decoded
 /// `ast_nodes` (1.46 M rows on Django) once per rule that scans it, 18% of the relations
-/// phase. The batches stay in memory until the rules are done. (The Delta tables themselves
-/// are validated with the outputs, in the validate stage.)
-struct EvidenceInMemory(HashMap<Table, Vec<RecordBatch>>);
+/// phase. Only what the rules read is kept: the tables their plans scan, with the columns they
+/// take ([`rules::evidence_read`]); the rest (comments, tokens, line tables, call arguments,
+/// ...: a quarter of the evidence on Django) is freed once written. The batches stay in
+/// memory until the rules are done. (The Delta tables themselves are validated with the
+/// outputs, in the validate stage.)
+struct EvidenceInMemory {
+    batches: HashMap<Table, Vec<RecordBatch>>,
+    /// Per table the rules read, the positions of the columns they read.
+    read: BTreeMap<&'static str, Vec<usize>>,
+}
 
 impl EvidenceInMemory {
-    /// Registers each evidence table in `ctx` as a one-partition `MemTable` of its batches
-    /// (a table that received none is empty) and validates them through information_schema.
+    /// Registers each evidence table the rules read in `ctx` as a one-partition `MemTable` of
+    /// its batches (a table that received none is empty), with the columns the rules read, and
+    /// validates them through information_schema against those columns of their specs.
     async fn register(self, ctx: &datafusion::prelude::SessionContext) -> Result<()> {
         let mut specs = Vec::new();
-        let mut kept = self.0;
+        let mut kept = self.batches;
         for table in Table::ALL {
             let spec = table.spec();
-            let batches = kept.remove(&table).unwrap_or_default();
-            let memory =
-                datafusion::datasource::MemTable::try_new(spec.schema.clone(), vec![batches])
-                    .df_context(|| format!("keeping table {} in memory", spec.name))?;
+            let Some(columns) = self.read.get(spec.name) else {
+                continue;
+            };
+            let schema = Arc::new(
+                spec.schema
+                    .project(columns)
+                    .map_err(|e| EngineError::Other(format!("{}: {e}", spec.name)))?,
+            );
+            // Batches kept before the rules were planned have every column.
+            let batches = kept
+                .remove(&table)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|b| {
+                    if b.num_columns() == columns.len() {
+                        Ok(b)
+                    } else {
+                        b.project(columns)
+                    }
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| EngineError::Other(format!("keeping table {}: {e}", spec.name)))?;
+            let memory = datafusion::datasource::MemTable::try_new(schema.clone(), vec![batches])
+                .df_context(|| format!("keeping table {} in memory", spec.name))?;
             ctx.deregister_table(spec.name)
                 .df_context(|| format!("registering table {}", spec.name))?;
             ctx.register_table(spec.name, Arc::new(memory))
                 .df_context(|| format!("registering table {}", spec.name))?;
-            specs.push(spec.clone());
+            specs.push(TableSpec {
+                schema,
+                ..spec.clone()
+            });
         }
         info_schema::validate(ctx, &specs).await
     }
@@ -206,6 +237,9 @@ struct ChannelSink {
     /// When the rules run: every batch sent, per table, in the order sent (the order of the
     /// table's rows). See [`EvidenceInMemory`].
     kept: Option<Mutex<HashMap<Table, Vec<RecordBatch>>>>,
+    /// What the rules read, once they are planned (planning runs beside the extraction): from
+    /// then on only that is kept.
+    read: Arc<OnceLock<BTreeMap<&'static str, Vec<usize>>>>,
 }
 
 impl ChannelSink {
@@ -226,11 +260,20 @@ impl ChannelSink {
         let schema = batches[0].schema();
         let batch = concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
         if let Some(kept) = &self.kept {
-            kept.lock()
-                .map_err(|_| "evidence buffer poisoned".to_string())?
-                .entry(table)
-                .or_default()
-                .push(batch.clone());
+            let keep = match self.read.get() {
+                None => Some(batch.clone()),
+                Some(read) => match read.get(table.name()) {
+                    None => None,
+                    Some(columns) => Some(batch.project(columns).map_err(|e| e.to_string())?),
+                },
+            };
+            if let Some(keep) = keep {
+                kept.lock()
+                    .map_err(|_| "evidence buffer poisoned".to_string())?
+                    .entry(table)
+                    .or_default()
+                    .push(keep);
+            }
         }
         self.push(table, batch)
     }
@@ -319,7 +362,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     // The rules are planned while the files are extracted: planning reads only the tables'
     // schemas, which the opened tables already have, and its plans feed the manifest. Without
     // the rules nothing is planned (it would take CPU time from the extraction).
+    let read = Arc::new(OnceLock::new());
     let planning = opts.relations.then(|| {
+        let read = read.clone();
         let tables: BTreeMap<&'static str, deltalake::DeltaTable> = Table::ALL
             .iter()
             .zip(&opened)
@@ -333,7 +378,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
                 &[Layer::Evidence],
             )
             .await?;
-            rules::plan_all(&ctx, &params).await
+            let planned = rules::plan_all(&ctx, &params).await?;
+            let _ = read.set(rules::evidence_read(&planned));
+            Ok::<_, EngineError>(planned)
         })
     });
     let ctx = session::new_session_context();
@@ -393,6 +440,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         senders,
         pending: Mutex::new(HashMap::new()),
         kept: opts.relations.then(|| Mutex::new(HashMap::new())),
+        read,
     });
     let files = scanned.files.clone();
     let extract_cfg = opts.extract.clone();
@@ -455,7 +503,12 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     };
     let rule_runs = if opts.relations {
         let evidence = session::rules_session_context();
-        EvidenceInMemory(kept).register(&evidence).await?;
+        EvidenceInMemory {
+            batches: kept,
+            read: rules::evidence_read(&planned),
+        }
+        .register(&evidence)
+        .await?;
         let writer = DeltaOutputs {
             db: opts.db.clone(),
             ctx: evidence.clone(),

@@ -276,6 +276,54 @@ pub fn scanned_tables(plan: &LogicalPlan) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// The evidence the rules read: per evidence table any rule scans, the positions (in the
+/// spec's order) of the columns their optimized plans take from it — the columns a scan
+/// projects and those its pushed-down filters name. A table no rule scans is absent.
+pub fn evidence_read(planned: &[PlannedRule]) -> BTreeMap<&'static str, Vec<usize>> {
+    let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for rule in planned {
+        let _ = rule.optimized.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                let table = scan.table_name.table();
+                if let Some(spec) = registry()
+                    .iter()
+                    .find(|s| s.name == table && s.layer == Layer::Evidence)
+                {
+                    let cols = names.entry(spec.name).or_default();
+                    match &scan.projection {
+                        Some(_) => cols.extend(
+                            scan.projected_schema
+                                .fields()
+                                .iter()
+                                .map(|f| f.name().clone()),
+                        ),
+                        None => cols.extend(spec.schema.fields().iter().map(|f| f.name().clone())),
+                    }
+                    for filter in &scan.filters {
+                        cols.extend(filter.column_refs().into_iter().map(|c| c.name.clone()));
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    names
+        .into_iter()
+        .filter_map(|(table, cols)| {
+            let spec = registry().iter().find(|s| s.name == table)?;
+            let positions = spec
+                .schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| cols.contains(f.name()))
+                .map(|(i, _)| i)
+                .collect();
+            Some((table, positions))
+        })
+        .collect()
+}
+
 /// Plans every rule without running any. Each rule is planned against the ones before it
 /// registered as empty tables of their result schemas, so a rule's optimized plan is its own
 /// (upstream rules are not inlined into it); its fingerprint hashes that plan together with the
