@@ -185,11 +185,24 @@ fn referenced_tables(ctx: &SessionContext, rule: &RuleDef) -> Result<Vec<String>
 /// Every rule of the catalog with the indices (into [`RULES`]) of the rules it reads. A rule
 /// that reads a table that is neither a rule nor an evidence table is an error.
 fn dependencies(ctx: &SessionContext) -> Result<Vec<BTreeSet<usize>>> {
+    dependencies_of(&references(ctx)?)
+}
+
+/// The tables each rule of [`RULES`] names, in catalog order.
+fn references(ctx: &SessionContext) -> Result<Vec<Vec<String>>> {
+    RULES
+        .iter()
+        .map(|rule| referenced_tables(ctx, rule))
+        .collect()
+}
+
+/// The rules each rule reads, from the tables they name ([`references`]).
+fn dependencies_of(references: &[Vec<String>]) -> Result<Vec<BTreeSet<usize>>> {
     let names: HashMap<&str, usize> = RULES.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
     let mut deps: Vec<BTreeSet<usize>> = Vec::with_capacity(RULES.len());
-    for rule in RULES {
+    for (rule, tables) in RULES.iter().zip(references) {
         let mut d = BTreeSet::new();
-        for table in referenced_tables(ctx, rule)? {
+        for table in tables {
             if let Some(&i) = names.get(table.as_str()) {
                 d.insert(i);
             } else if !registry()
@@ -360,6 +373,36 @@ pub async fn plan_all(ctx: &SessionContext, params: &RuleParams) -> Result<Vec<P
     Ok(out)
 }
 
+/// Counts one read of each of `tables` done, and drops from the session those no rule is
+/// left to read.
+fn release_read_tables(
+    ctx: &SessionContext,
+    readers: &std::sync::Mutex<HashMap<String, usize>>,
+    tables: &[String],
+) -> Result<()> {
+    let done: Vec<String> = {
+        let mut readers = readers
+            .lock()
+            .map_err(|_| EngineError::Other("the rules' reader counts are poisoned".into()))?;
+        tables
+            .iter()
+            .filter(|t| {
+                readers.get_mut(*t).is_some_and(|n| {
+                    *n -= 1;
+                    *n == 0
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    for t in done {
+        ctx.deregister_table(t.as_str()).map_err(|e| {
+            EngineError::Other(format!("dropping table {t} after its last reader: {e}"))
+        })?;
+    }
+    Ok(())
+}
+
 fn replace_table(ctx: &SessionContext, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
     ctx.deregister_table(name)
         .and_then(|_| ctx.register_table(name, table))
@@ -476,7 +519,9 @@ pub type OnRule = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 /// say, `cpg_nodes` is written while the call edges are still being resolved, and two outputs
 /// encode Parquet on two cores). A rule is planned against the session once its inputs are
 /// registered there; an intermediate is cached in memory and registered under its name; an
-/// output is written by `writer` and registered as what it returns. Returns what each rule did,
+/// output is written by `writer` and registered as what it returns. A table (evidence or
+/// intermediate) leaves the session once the last rule that reads it has run, so that its
+/// memory is reused by the rules still running. Returns what each rule did,
 /// in dependency order; if rules fail, the error of the first of them in that order (a rule
 /// whose input failed is not run).
 pub async fn run_all(
@@ -489,8 +534,17 @@ pub async fn run_all(
     use futures::future::{BoxFuture, Shared};
 
     type Finished = Shared<BoxFuture<'static, bool>>;
-    let deps = dependencies(ctx)?;
+    let reads = references(ctx)?;
+    let deps = dependencies_of(&reads)?;
     let order: Vec<usize> = waves_of(&deps)?.into_iter().flatten().collect();
+    // Every table (evidence or rule result) with the number of rules still to read it: when
+    // the last has run, the table leaves the session and its batches are freed, for the
+    // rules still running to reuse.
+    let mut readers: HashMap<String, usize> = HashMap::new();
+    for t in reads.iter().flatten() {
+        *readers.entry(t.clone()).or_default() += 1;
+    }
+    let readers = Arc::new(std::sync::Mutex::new(readers));
     let total = order.len();
     let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let epoch = Instant::now();
@@ -504,13 +558,15 @@ pub async fn run_all(
             .filter_map(|&d| finished.get(RULES[d].name).cloned())
             .collect();
         let (tx, rx) = tokio::sync::oneshot::channel::<bool>();
-        let (ctx, params, writer, on_rule, started) = (
+        let (ctx, params, writer, on_rule, started, readers) = (
             ctx.clone(),
             params.clone(),
             writer.clone(),
             on_rule.clone(),
             started.clone(),
+            readers.clone(),
         );
+        let reads = reads[index].clone();
         tasks.push(tokio::spawn(async move {
             for input in inputs {
                 if !input.await {
@@ -524,6 +580,7 @@ pub async fn run_all(
                 let df = plan_rule(&ctx, &rule, &params).await?;
                 let (run, table) = run_rule(rule, df, writer, epoch).await?;
                 replace_table(&ctx, run.name, table)?;
+                release_read_tables(&ctx, &readers, &reads)?;
                 Ok::<_, EngineError>(run)
             }
             .await;

@@ -861,6 +861,25 @@ async fn rules_over_the_delta_evidence_give_the_outputs_of_the_build() {
     )
     .await
     .unwrap();
+    // Every table a rule reads has left the session after its last reader; outputs no rule
+    // reads stay registered.
+    for gone in [
+        "ast_nodes",
+        "name_refs",
+        "ref_candidates",
+        "edges_ast",
+        "edges_calls",
+    ] {
+        assert!(
+            !ctx.table_exist(gone).unwrap(),
+            "{gone} is still registered"
+        );
+    }
+    assert!(ctx.table_exist("cpg_nodes").unwrap());
+    assert!(
+        ctx.table_exist("tokens").unwrap(),
+        "evidence no rule reads is left alone"
+    );
 
     let built = open_session(&db).await.unwrap();
     let outputs = outputs.0.lock().unwrap().clone();
