@@ -293,7 +293,7 @@ pub fn scanned_tables(plan: &LogicalPlan) -> Vec<String> {
 /// spec's order) of the columns their optimized plans take from it — the columns a scan
 /// projects and those its pushed-down filters name. A table no rule scans is absent.
 pub fn evidence_read(planned: &[PlannedRule]) -> BTreeMap<&'static str, Vec<usize>> {
-    let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    let mut read: BTreeMap<&'static str, (&'static TableSpec, BTreeSet<String>)> = BTreeMap::new();
     for rule in planned {
         let _ = rule.optimized.apply_with_subqueries(|node| {
             if let LogicalPlan::TableScan(scan) = node {
@@ -302,16 +302,14 @@ pub fn evidence_read(planned: &[PlannedRule]) -> BTreeMap<&'static str, Vec<usiz
                     .iter()
                     .find(|s| s.name == table && s.layer == Layer::Evidence)
                 {
-                    let cols = names.entry(spec.name).or_default();
-                    match &scan.projection {
-                        Some(_) => cols.extend(
-                            scan.projected_schema
-                                .fields()
-                                .iter()
-                                .map(|f| f.name().clone()),
-                        ),
-                        None => cols.extend(spec.schema.fields().iter().map(|f| f.name().clone())),
-                    }
+                    let (_, cols) = read.entry(spec.name).or_insert((spec, BTreeSet::new()));
+                    // (Without a projection, the projected schema is the whole table's.)
+                    cols.extend(
+                        scan.projected_schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone()),
+                    );
                     for filter in &scan.filters {
                         cols.extend(filter.column_refs().into_iter().map(|c| c.name.clone()));
                     }
@@ -320,10 +318,8 @@ pub fn evidence_read(planned: &[PlannedRule]) -> BTreeMap<&'static str, Vec<usiz
             Ok(TreeNodeRecursion::Continue)
         });
     }
-    names
-        .into_iter()
-        .filter_map(|(table, cols)| {
-            let spec = registry().iter().find(|s| s.name == table)?;
+    read.into_iter()
+        .map(|(table, (spec, cols))| {
             let positions = spec
                 .schema
                 .fields()
@@ -332,7 +328,7 @@ pub fn evidence_read(planned: &[PlannedRule]) -> BTreeMap<&'static str, Vec<usiz
                 .filter(|(_, f)| cols.contains(f.name()))
                 .map(|(i, _)| i)
                 .collect();
-            Some((table, positions))
+            (table, positions)
         })
         .collect()
 }
