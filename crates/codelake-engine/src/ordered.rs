@@ -21,15 +21,18 @@ use datafusion::error::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::EmptyRecordBatchStream;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::stream::{
+    RecordBatchReceiverStreamBuilder, RecordBatchStreamAdapter,
+};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties,
 };
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 /// All partitions of the input as one, in partition order.
 #[derive(Debug)]
@@ -108,15 +111,84 @@ impl ExecutionPlan for ConcatPartitionsExec {
         }
         let input = Arc::clone(&self.input);
         let n = input.output_partitioning().partition_count();
-        // Each partition starts only when the one before it has ended.
-        let batches = futures::stream::iter(0..n)
-            .map(move |i| input.execute(i, Arc::clone(&context)))
-            .try_flatten();
+        if n == 0 {
+            return Ok(Box::pin(EmptyRecordBatchStream::new(self.schema())));
+        }
+        // Partition i is read to its end before partition i + 1, but i + 1 already runs in a
+        // task of its own while i is read (at most a few batches ahead): the aggregate of a
+        // `UNION ALL` branch groups its input while the branch before it is written, instead
+        // of after it. Only one partition runs ahead, so memory stays that of two branches.
+        let first = input.execute(0, Arc::clone(&context))?;
+        let state = Concat {
+            next: (n > 1).then(|| ahead(&input, 1, &context)),
+            input,
+            context,
+            partitions: n,
+            index: 0,
+            current: first,
+        };
+        let batches = futures::stream::unfold(state, |mut s| async move {
+            loop {
+                if let Some(item) = s.current.next().await {
+                    return Some((item, s));
+                }
+                let next = s.next.take()?;
+                s.index += 1;
+                s.current = next;
+                if s.index + 1 < s.partitions {
+                    s.next = Some(ahead(&s.input, s.index + 1, &s.context));
+                }
+            }
+        });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema(),
             batches,
         )))
     }
+}
+
+/// The state of a [`ConcatPartitionsExec`] stream.
+struct Concat {
+    input: Arc<dyn ExecutionPlan>,
+    context: Arc<TaskContext>,
+    partitions: usize,
+    /// The partition being read.
+    index: usize,
+    current: SendableRecordBatchStream,
+    /// The partition after it, running ahead.
+    next: Option<SendableRecordBatchStream>,
+}
+
+/// Batches a partition runs ahead of its reader.
+const AHEAD_BATCHES: usize = 2;
+
+/// Partition `i` of `input`, run in a task of its own into a buffer of [`AHEAD_BATCHES`]
+/// batches (the task ends when the stream is dropped). An error starting it is the stream's
+/// only item.
+fn ahead(
+    input: &Arc<dyn ExecutionPlan>,
+    i: usize,
+    context: &Arc<TaskContext>,
+) -> SendableRecordBatchStream {
+    let mut builder = RecordBatchReceiverStreamBuilder::new(input.schema(), AHEAD_BATCHES);
+    let tx = builder.tx();
+    let started = input.execute(i, Arc::clone(context));
+    builder.spawn(async move {
+        let mut stream = match started {
+            Ok(stream) => stream,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return Ok(());
+            }
+        };
+        while let Some(item) = stream.next().await {
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    builder.build()
 }
 
 /// Replaces every merge of several partitions into one (`CoalescePartitionsExec` without a
