@@ -27,32 +27,21 @@ WITH e AS (
   SELECT c.src_id, c.kind, c.dst_id, c.confidence AS confidence FROM edges_calls c
   UNION ALL
   SELECT h.src_id, h.kind, h.dst_id, h.confidence AS confidence FROM edges_inherits h
+),
+-- Each edge as its list entry, with the quarter of its source (the low bits of the id, a hash).
+q AS (
+  SELECT e.src_id, e.src_id & 3 AS part,
+         named_struct('kind', e.kind, 'dst_id', e.dst_id, 'confidence', e.confidence) AS edge
+  FROM e
 )
--- The groups are built a quarter at a time (split by the low bits of the source id, a hash):
--- one partition's aggregate holds every edge of its groups until its last input row, so
--- grouping all 1.3 M sources of Django at once held ~190 MB of lists and hash table; a
--- quarter's lists are written and freed before the next quarter is grouped. (The branches
--- run one after the other: see ordered.rs.)
-SELECT e.src_id,
-       array_agg(named_struct('kind', e.kind, 'dst_id', e.dst_id,
-                              'confidence', e.confidence)) AS edges
-FROM e WHERE (e.src_id & 3) = 0
-GROUP BY e.src_id
+-- The groups are built a quarter at a time: an aggregate holds every edge of its groups until
+-- its last input row, so grouping all 1.3 M sources of Django at once held ~190 MB of lists
+-- and hash table. The quarters are read in order; the next one is grouped while the one before
+-- it is written (see ordered.rs), so at most two are held at once.
+SELECT q.src_id, array_agg(q.edge) AS edges FROM q WHERE q.part = 0 GROUP BY q.src_id
 UNION ALL
-SELECT e.src_id,
-       array_agg(named_struct('kind', e.kind, 'dst_id', e.dst_id,
-                              'confidence', e.confidence)) AS edges
-FROM e WHERE (e.src_id & 3) = 1
-GROUP BY e.src_id
+SELECT q.src_id, array_agg(q.edge) AS edges FROM q WHERE q.part = 1 GROUP BY q.src_id
 UNION ALL
-SELECT e.src_id,
-       array_agg(named_struct('kind', e.kind, 'dst_id', e.dst_id,
-                              'confidence', e.confidence)) AS edges
-FROM e WHERE (e.src_id & 3) = 2
-GROUP BY e.src_id
+SELECT q.src_id, array_agg(q.edge) AS edges FROM q WHERE q.part = 2 GROUP BY q.src_id
 UNION ALL
-SELECT e.src_id,
-       array_agg(named_struct('kind', e.kind, 'dst_id', e.dst_id,
-                              'confidence', e.confidence)) AS edges
-FROM e WHERE (e.src_id & 3) = 3
-GROUP BY e.src_id
+SELECT q.src_id, array_agg(q.edge) AS edges FROM q WHERE q.part = 3 GROUP BY q.src_id
