@@ -227,7 +227,8 @@ impl EvidenceInMemory {
     }
 }
 
-/// Rows gathered before a batch goes to a writer: per-file batches are small.
+/// Rows gathered before a batch goes to a writer: a chunk's batches of the smaller tables are
+/// small.
 const TARGET_BATCH_ROWS: usize = 16 * 1024;
 
 /// The extraction side of the channels: coalesces per-file batches and sends them on.
@@ -257,8 +258,12 @@ impl ChannelSink {
         if batches.is_empty() {
             return Ok(());
         }
-        let schema = batches[0].schema();
-        let batch = concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
+        let batch = match <[RecordBatch; 1]>::try_from(batches) {
+            Ok([batch]) => batch,
+            Err(batches) => {
+                concat_batches(&batches[0].schema(), &batches).map_err(|e| e.to_string())?
+            }
+        };
         if let Some(kept) = &self.kept {
             let keep = match self.read.get() {
                 None => Some(batch.clone()),

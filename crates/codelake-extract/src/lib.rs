@@ -30,7 +30,7 @@ use ruff_python_parser::{Mode, ParseOptions};
 use ruff_text_size::Ranged;
 
 pub use scan::{ScanOptions, ScanResult, ScannedFile, scan};
-pub use tables::{ErrorRow, FileRow, Table};
+pub use tables::{Chunk, ErrorRow, FileRow, Table, TableBuf};
 
 /// Settings of the extraction pass.
 #[derive(Debug, Clone)]
@@ -194,13 +194,35 @@ fn max_bracket_nesting(text: &[u8]) -> (usize, usize) {
 }
 
 /// Extracts the evidence of one file. Never fails: whatever goes wrong becomes error rows.
+/// (An `Err` is a bug: a batch that disagrees with its table's spec.)
 pub fn extract_file(
     file: &ScannedFile,
     config: &ExtractConfig,
 ) -> Result<FileEvidence, ArrowError> {
-    let file_id = ids::file_id(&file.rel_path);
+    let mut chunk = Chunk::new(0);
+    extract_into(file, config, &mut chunk)?;
+    let batches = chunk.take_tables(true)?;
+    let Some(file) = chunk.files.pop() else {
+        return Err(ArrowError::InvalidArgumentError(
+            "the extraction gave no files row".to_string(),
+        ));
+    };
+    Ok(FileEvidence {
+        file,
+        batches,
+        errors: std::mem::take(&mut chunk.errors),
+    })
+}
+
+/// Extracts the evidence of one file into `chunk`: its `files` row, its error rows and the
+/// rows of every other table.
+pub fn extract_into(
+    file: &ScannedFile,
+    config: &ExtractConfig,
+    chunk: &mut Chunk,
+) -> Result<(), ArrowError> {
     let mut row = FileRow {
-        file_id,
+        file_id: ids::file_id(&file.rel_path),
         path: file.rel_path.clone(),
         module: file.module.clone(),
         is_package: file.is_package,
@@ -211,22 +233,35 @@ pub fn extract_file(
         encoding: None,
     };
     let mut errors = Vec::new();
+    let result = extract_rows(file, config, chunk, &mut row, &mut errors);
+    if !errors.is_empty() {
+        chunk.files_with_errors += 1;
+    }
+    chunk.files.push(row);
+    chunk.errors.append(&mut errors);
+    result
+}
+
+fn extract_rows(
+    file: &ScannedFile,
+    config: &ExtractConfig,
+    chunk: &mut Chunk,
+    row: &mut FileRow,
+    errors: &mut Vec<ErrorRow>,
+) -> Result<(), ArrowError> {
+    let file_id = row.file_id;
     let bytes = match read_limited(&file.abs_path, config.max_file_bytes) {
         Ok(b) => b,
         Err(e) => {
             errors.push(error_row(
-                &row,
+                row,
                 "read",
                 "io_error",
                 e.to_string(),
                 None,
                 None,
             ));
-            return Ok(FileEvidence {
-                file: row,
-                batches: Vec::new(),
-                errors,
-            });
+            return Ok(());
         }
     };
     if bytes.len() as u64 > config.max_file_bytes {
@@ -237,12 +272,8 @@ pub fn extract_file(
             "file is {} bytes, over the limit of {} (--max-file-bytes)",
             row.size_bytes, config.max_file_bytes
         );
-        errors.push(error_row(&row, "read", "too_large", msg, None, None));
-        return Ok(FileEvidence {
-            file: row,
-            batches: Vec::new(),
-            errors,
-        });
+        errors.push(error_row(row, "read", "too_large", msg, None, None));
+        return Ok(());
     }
     row.size_bytes = bytes.len() as i64;
     row.content_hash = blake3::hash(&bytes).to_hex().to_string();
@@ -251,12 +282,8 @@ pub fn extract_file(
         Ok(d) => d,
         Err(e) => {
             let span = e.offset.map(|o| (o, (o + 1).min(bytes.len() as u32)));
-            errors.push(error_row(&row, "decode", e.kind, e.message, span, None));
-            return Ok(FileEvidence {
-                file: row,
-                batches: Vec::new(),
-                errors,
-            });
+            errors.push(error_row(row, "decode", e.kind, e.message, span, None));
+            return Ok(());
         }
     };
     row.encoding = Some(decoded.encoding.clone());
@@ -264,7 +291,7 @@ pub fn extract_file(
     let base = decoded.base;
     let index = LineIndex::new(text, base);
     row.line_count = index.line_count() as i32;
-    let lines = tables::file_lines_batch(file_id, &index)?;
+    tables::file_lines_rows(chunk.buf(Table::FileLines), file_id, &index)?;
 
     let (nesting, at) = max_bracket_nesting(text.as_bytes());
     if nesting > MAX_BRACKET_NESTING {
@@ -273,36 +300,26 @@ pub fn extract_file(
             "too many nested parentheses ({nesting} levels; CPython allows {MAX_BRACKET_NESTING})"
         );
         errors.push(error_row(
-            &row,
+            row,
             "parse",
             "too_deep",
             msg,
             Some((at, at + 1)),
             Some(&index),
         ));
-        return Ok(FileEvidence {
-            file: row,
-            batches: vec![(Table::FileLines, lines)],
-            errors,
-        });
+        return Ok(());
     }
 
     // Parse, walk and drop the tree with plenty of stack: the parser grows its own stack as it
     // recurses, but dropping a pathologically deep tree recurses in the drop glue. Worker
     // threads have a large (virtual, lazily committed) stack; any other caller gets a segment of
     // its own for this file.
-    let mut work = || parse_and_walk(&row, text, base, &index, config, &mut errors);
-    let mut batches = if stacker::remaining_stack().is_some_and(|r| r >= TREE_STACK / 2) {
+    let mut work = || parse_and_walk(row, text, base, &index, config, errors, chunk);
+    if stacker::remaining_stack().is_some_and(|r| r >= TREE_STACK / 2) {
         work()
     } else {
         stacker::grow(TREE_STACK, work)
-    }?;
-    batches.insert(0, (Table::FileLines, lines));
-    Ok(FileEvidence {
-        file: row,
-        batches,
-        errors,
-    })
+    }
 }
 
 /// Stack for parsing, walking and dropping one file's syntax tree.
@@ -315,7 +332,8 @@ fn parse_and_walk(
     index: &LineIndex,
     config: &ExtractConfig,
     errors: &mut Vec<ErrorRow>,
-) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
+    chunk: &mut Chunk,
+) -> Result<(), ArrowError> {
     let file_id = row.file_id;
     let options = ParseOptions::from(Mode::Module).with_target_version(TARGET_PYTHON);
     let parsed = ruff_python_parser::parse_unchecked(text, options);
@@ -343,8 +361,12 @@ fn parse_and_walk(
             Some(index),
         ));
     }
-    let mut ast_rows = tables::AstRows::with_capacity(ast::expected_nodes(parsed.tokens().len()));
-    let mut batches = Vec::new();
+    // This file's rows start at `first` in the chunk's `ast_nodes` buffer.
+    let first = chunk.ast.len();
+    chunk
+        .ast
+        .reserve(ast::expected_nodes(parsed.tokens().len()));
+    chunk.ast_emitted();
     let broken = !parsed.errors().is_empty();
     let ts_tree = match config.tree_sitter {
         TreeSitter::Always => ts::parse(text),
@@ -360,7 +382,7 @@ fn parse_and_walk(
                 base,
                 index,
                 parsed.tokens(),
-                &mut ast_rows,
+                &mut chunk.ast,
                 keep_ids,
             );
             emitter.module(module, text.len() as u32);
@@ -372,13 +394,7 @@ fn parse_and_walk(
             let tree = (config.scopes || config.syntax)
                 .then(|| scopes::analyze(module, module_id, text.len() as u32, &ids, index, base));
             if let (true, Some(tree)) = (config.scopes, &tree) {
-                let [a, b, c, d] = tables::scope_batches(file_id, base, tree)?;
-                batches.extend([
-                    (Table::Scopes, a),
-                    (Table::Symbols, b),
-                    (Table::Bindings, c),
-                    (Table::NameRefs, d),
-                ]);
+                tables::scope_rows(chunk, file_id, base, tree)?;
             }
             if config.syntax {
                 let input = syntax::SyntaxInput {
@@ -390,22 +406,29 @@ fn parse_and_walk(
                     package: syntax::package_of(row.module.as_deref(), row.is_package),
                 };
                 let mut rows = syntax::collect(&input, module, module_id);
-                syntax::comments(&mut rows, text, base, parsed.tokens(), ast_rows.spans());
+                syntax::comments(
+                    &mut rows,
+                    text,
+                    base,
+                    parsed.tokens(),
+                    chunk.ast.spans_from(first),
+                );
                 if let Some(tree) = &ts_tree {
                     ts::recover(&mut rows, tree, file_id, base, text, input.package);
                 }
-                batches.extend(rows.batches(file_id)?);
+                rows.append_to(file_id, chunk)?;
             }
             if let Some(tree) = &ts_tree {
-                let (nodes, errs) = ts::tree_batches(file_id, base, text, index, tree)?;
-                batches.push((Table::TsNodes, nodes));
-                batches.push((Table::TsErrors, errs));
+                ts::tree_rows(chunk, file_id, base, text, index, tree)?;
             }
             if config.tokens {
-                batches.push((
-                    Table::Tokens,
-                    syntax::tokens_batch(file_id, base, text, parsed.tokens())?,
-                ));
+                syntax::tokens_rows(
+                    chunk.buf(Table::Tokens),
+                    file_id,
+                    base,
+                    text,
+                    parsed.tokens(),
+                )?;
             }
             too_deep
         }
@@ -425,9 +448,8 @@ fn parse_and_walk(
             Some(index),
         ));
     }
-    batches.insert(0, (Table::AstNodes, ast_rows.finish()?));
     drop(parsed);
-    Ok(batches)
+    Ok(())
 }
 
 /// Where extracted batches go. Called from one thread at a time, in file order; a call may
@@ -456,18 +478,68 @@ pub enum ExtractError {
     Thread(#[from] std::io::Error),
 }
 
-/// Files a worker may run ahead of the oldest file not yet handed to the sink.
-const WINDOW: usize = 64;
+/// Consecutive files extracted together into one set of batches (a [`Chunk`]). Chunks are cut
+/// from the file list alone, so the batches, and the tables written from them, do not depend on
+/// the number of workers.
+pub const CHUNK_FILES: usize = 32;
+
+/// Rows after which a chunk's tables are taken as batches before its last file (a run of huge
+/// files then does not make huge batches). Where the cut falls depends on the files alone.
+const CHUNK_ROWS: usize = 64 * 1024;
+
+/// Chunks a worker may run ahead of the oldest chunk not yet handed to the sink.
+const WINDOW: usize = 4;
+
+/// The batches of one chunk, every table's in row order.
+struct ChunkEvidence {
+    files: usize,
+    bytes: u64,
+    files_with_errors: usize,
+    error_rows: usize,
+    batches: Vec<(Table, RecordBatch)>,
+}
+
+/// Extracts the files of one chunk.
+fn extract_chunk(
+    files: &[ScannedFile],
+    config: &ExtractConfig,
+    on_file: &(dyn Fn(u64) + Sync),
+) -> Result<ChunkEvidence, ArrowError> {
+    let mut chunk = Chunk::new(0);
+    let mut batches = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        extract_into(file, config, &mut chunk)?;
+        let size = chunk.files.last().map_or(0, |f| f.size_bytes as u64);
+        bytes += size;
+        on_file(size);
+        if chunk.max_rows() >= CHUNK_ROWS {
+            batches.extend(chunk.take_tables(false)?);
+        }
+    }
+    batches.extend(chunk.take_tables(false)?);
+    batches.push((Table::Files, tables::files_batch(&chunk.files)?));
+    if !chunk.errors.is_empty() {
+        batches.push((Table::ExtractErrors, tables::errors_batch(&chunk.errors)?));
+    }
+    Ok(ChunkEvidence {
+        files: chunk.files.len(),
+        bytes,
+        files_with_errors: chunk.files_with_errors,
+        error_rows: chunk.errors.len(),
+        batches,
+    })
+}
 
 struct Reorder {
-    /// The next file to hand to the emitter (files before it are taken or emitted).
+    /// The next chunk to hand to the emitter (chunks before it are taken or emitted).
     next_emit: usize,
-    pending: BTreeMap<usize, FileEvidence>,
+    pending: BTreeMap<usize, ChunkEvidence>,
     error: Option<ExtractError>,
 }
 
-/// Takes the files that are next in order out of `pending`.
-fn take_ready(st: &mut Reorder) -> Vec<FileEvidence> {
+/// Takes the chunks that are next in order out of `pending`.
+fn take_ready(st: &mut Reorder) -> Vec<ChunkEvidence> {
     let mut ready = Vec::new();
     while let Some(ev) = st.pending.remove(&st.next_emit) {
         ready.push(ev);
@@ -476,14 +548,16 @@ fn take_ready(st: &mut Reorder) -> Vec<FileEvidence> {
     ready
 }
 
-/// Extracts every file on `config.jobs` threads and sends the batches to `sink` in file order.
-/// `on_file` is called once per file (from any thread) with its size, for progress reporting.
+/// Extracts every file on `config.jobs` threads, [`CHUNK_FILES`] consecutive files at a time,
+/// and sends the batches to `sink` in file order. `on_file` is called once per file (from any
+/// thread) with its size, for progress reporting.
 pub fn extract_all(
     files: &[ScannedFile],
     config: &ExtractConfig,
     sink: &dyn EvidenceSink,
     on_file: &(dyn Fn(u64) + Sync),
 ) -> Result<ExtractStats, ExtractError> {
+    let chunks: Vec<&[ScannedFile]> = files.chunks(CHUNK_FILES).collect();
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let state = Mutex::new(Reorder {
@@ -491,12 +565,12 @@ pub fn extract_all(
         pending: BTreeMap::new(),
         error: None,
     });
-    // One worker at a time emits (the sink sees files in order), without holding `state`: the
-    // others keep extracting while it coalesces and sends batches. A worker that finds the
-    // emitter busy leaves its file in `pending`; the emitter looks again before it lets go.
+    // One worker at a time emits (the sink sees chunks in order), without holding `state`: the
+    // others keep extracting while it sends batches. A worker that finds the emitter busy
+    // leaves its chunk in `pending`; the emitter looks again before it lets go.
     let emitter = Mutex::new(ExtractStats::default());
     let window_open = Condvar::new();
-    let jobs = config.jobs.max(1).min(files.len().max(1));
+    let jobs = config.jobs.max(1).min(chunks.len().max(1));
 
     std::thread::scope(|s| -> Result<(), ExtractError> {
         let mut handles = Vec::new();
@@ -507,10 +581,10 @@ pub fn extract_all(
                         return;
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= files.len() {
+                    if i >= chunks.len() {
                         return;
                     }
-                    // Wait until file i is within the window.
+                    // Wait until chunk i is within the window.
                     {
                         let Ok(mut st) = state.lock() else { return };
                         while i >= st.next_emit + WINDOW && !abort.load(Ordering::Relaxed) {
@@ -520,8 +594,7 @@ pub fn extract_all(
                             };
                         }
                     }
-                    let result = extract_file(&files[i], config);
-                    on_file(result.as_ref().map_or(0, |ev| ev.file.size_bytes as u64));
+                    let result = extract_chunk(chunks[i], config, on_file);
                     {
                         let Ok(mut st) = state.lock() else { return };
                         match result {
@@ -534,8 +607,8 @@ pub fn extract_all(
                             }
                         }
                     }
-                    // Hand every file that is next in order to the sink, unless another
-                    // worker is doing so (it will see this file before it stops).
+                    // Hand every chunk that is next in order to the sink, unless another
+                    // worker is doing so (it will see this chunk before it stops).
                     while let Ok(mut stats) = emitter.try_lock() {
                         loop {
                             let ready = match state.lock() {
@@ -557,7 +630,7 @@ pub fn extract_all(
                             }
                         }
                         drop(stats);
-                        // A file may have become ready after the last look and before the
+                        // A chunk may have become ready after the last look and before the
                         // emitter was released, by a worker that found it busy.
                         let more = state
                             .lock()
@@ -592,11 +665,11 @@ pub fn extract_all(
     let stats = emitter
         .into_inner()
         .map_err(|_| ExtractError::Sink("a worker thread panicked".into()))?;
-    if st.next_emit != files.len() {
+    if st.next_emit != chunks.len() {
         return Err(ExtractError::Sink(format!(
-            "only {} of {} files were extracted (a worker thread panicked)",
+            "only {} of {} chunks of files were extracted (a worker thread panicked)",
             st.next_emit,
-            files.len()
+            chunks.len()
         )));
     }
     if stats.files != files.len() {
@@ -610,30 +683,19 @@ pub fn extract_all(
 }
 
 fn emit(
-    ev: FileEvidence,
+    ev: ChunkEvidence,
     sink: &dyn EvidenceSink,
     stats: &mut ExtractStats,
 ) -> Result<(), ExtractError> {
-    stats.files += 1;
-    stats.bytes += ev.file.size_bytes as u64;
-    if !ev.errors.is_empty() {
-        stats.files_with_errors += 1;
-        stats.error_rows += ev.errors.len();
-    }
-    let mut send = |table: Table, batch: RecordBatch| -> Result<(), ExtractError> {
+    stats.files += ev.files;
+    stats.bytes += ev.bytes;
+    stats.files_with_errors += ev.files_with_errors;
+    stats.error_rows += ev.error_rows;
+    for (table, batch) in ev.batches {
         *stats.rows.entry(table.name()).or_default() += batch.num_rows();
-        if batch.num_rows() == 0 {
-            return Ok(());
+        if batch.num_rows() > 0 {
+            sink.send(table, batch).map_err(ExtractError::Sink)?;
         }
-        sink.send(table, batch).map_err(ExtractError::Sink)
-    };
-    send(
-        Table::Files,
-        tables::files_batch(std::slice::from_ref(&ev.file))?,
-    )?;
-    for (table, b) in ev.batches {
-        send(table, b)?;
     }
-    send(Table::ExtractErrors, tables::errors_batch(&ev.errors)?)?;
     Ok(())
 }

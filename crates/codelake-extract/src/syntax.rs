@@ -6,13 +6,8 @@
 //! analysis when it ran. Rows borrow their text from the source; spans are byte offsets into the
 //! file (`base` added for a BOM).
 
-use std::sync::Arc;
-
-use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{ArrowError, DataType};
+use arrow_schema::ArrowError;
 use codelake_schema::ids::StableId;
-use codelake_schema::spec::list_item;
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::source_order::{self, SourceOrderVisitor};
 use ruff_python_ast::{self as ast, ArgOrKeyword, Expr, Parameters, Stmt};
@@ -21,7 +16,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ast::node_key;
 use crate::scopes::ScopeTree;
-use crate::tables::{Table, batch};
+use crate::tables::{Chunk, Table, TableBuf};
 
 /// The parser a row came from.
 pub const RUFF: &str = "ruff";
@@ -862,274 +857,193 @@ pub fn token_tiles(text: &str, tokens: &Tokens) -> Vec<(String, u32, u32)> {
     out
 }
 
-fn i64s(v: impl Iterator<Item = i64>) -> ArrayRef {
-    Arc::new(Int64Array::from_iter_values(v))
-}
-
-fn opt_i64s(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
-    Arc::new(Int64Array::from_iter(v))
-}
-
-fn i32s(v: impl Iterator<Item = i32>) -> ArrayRef {
-    Arc::new(Int32Array::from_iter_values(v))
-}
-
-fn strs<'s>(v: impl Iterator<Item = &'s str>) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(v))
-}
-
-fn opt_strs<'s>(v: impl Iterator<Item = Option<&'s str>>) -> ArrayRef {
-    Arc::new(StringArray::from_iter(v))
-}
-
-fn bools(v: impl Iterator<Item = bool>) -> ArrayRef {
-    Arc::new(BooleanArray::from_iter(v.map(Some)))
-}
-
-fn str_lists<'s>(v: impl Iterator<Item = Option<&'s Vec<&'s str>>>) -> ArrayRef {
-    let mut b = ListBuilder::new(StringBuilder::new()).with_field(list_item(DataType::Utf8));
-    for item in v {
-        match item {
-            Some(list) => {
-                for s in list {
-                    b.values().append_value(s);
-                }
-                b.append(true);
-            }
-            None => b.append(false),
-        }
-    }
-    Arc::new(b.finish())
-}
-
 impl SyntaxRows<'_> {
-    /// The record batches of the syntax tables, in the order of [`Table::SYNTAX`].
-    pub fn batches(&self, file_id: i64) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
-        let f = |n: usize| i64s(std::iter::repeat_n(file_id, n));
+    /// Appends the rows of the syntax tables to `chunk`.
+    pub fn append_to(&self, file_id: i64, chunk: &mut Chunk) -> Result<(), ArrowError> {
         let d = &self.defs;
-        let defs = batch(
-            Table::Defs,
-            vec![
-                i64s(d.iter().map(|r| r.def_id)),
-                f(d.len()),
-                opt_i64s(d.iter().map(|r| r.node_id)),
-                strs(d.iter().map(|r| r.kind)),
-                strs(d.iter().map(|r| r.name)),
-                opt_strs(d.iter().map(|r| r.qualname.as_deref())),
-                opt_i64s(d.iter().map(|r| r.scope_id)),
-                opt_i64s(d.iter().map(|r| r.parent_def_id)),
-                i64s(d.iter().map(|r| r.span.0)),
-                i64s(d.iter().map(|r| r.span.1)),
-                opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.0))),
-                opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.1))),
-                bools(d.iter().map(|r| r.is_async)),
-                i32s(d.iter().map(|r| r.decorator_count)),
-                opt_strs(d.iter().map(|r| r.docstring)),
-                opt_strs(d.iter().map(|r| r.returns_annotation)),
-                str_lists(d.iter().map(|r| r.bases.as_ref())),
-                str_lists(d.iter().map(|r| r.keywords.as_ref())),
-                strs(d.iter().map(|r| r.source)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Defs);
+        t.i64s(d.iter().map(|r| r.def_id));
+        t.repeat_i64(file_id, d.len());
+        t.opt_i64s(d.iter().map(|r| r.node_id));
+        t.strs(d.iter().map(|r| r.kind));
+        t.strs(d.iter().map(|r| r.name));
+        t.opt_strs(d.iter().map(|r| r.qualname.as_deref()));
+        t.opt_i64s(d.iter().map(|r| r.scope_id));
+        t.opt_i64s(d.iter().map(|r| r.parent_def_id));
+        t.i64s(d.iter().map(|r| r.span.0));
+        t.i64s(d.iter().map(|r| r.span.1));
+        t.opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.0)));
+        t.opt_i64s(d.iter().map(|r| r.name_span.map(|s| s.1)));
+        t.bools(d.iter().map(|r| r.is_async));
+        t.i32s(d.iter().map(|r| r.decorator_count));
+        t.opt_strs(d.iter().map(|r| r.docstring));
+        t.opt_strs(d.iter().map(|r| r.returns_annotation));
+        t.str_lists(d.iter().map(|r| r.bases.as_deref()));
+        t.str_lists(d.iter().map(|r| r.keywords.as_deref()));
+        t.strs(d.iter().map(|r| r.source));
+        t.end()?;
         let p = &self.params;
-        let params = batch(
-            Table::Params,
-            vec![
-                i64s(
-                    p.iter()
-                        .map(|r| row_id("param", r.def_id, r.kind, r.span, r.position as i64)),
-                ),
-                f(p.len()),
-                i64s(p.iter().map(|r| r.def_id)),
-                opt_i64s(p.iter().map(|r| r.node_id)),
-                strs(p.iter().map(|r| r.name)),
-                i32s(p.iter().map(|r| r.position)),
-                strs(p.iter().map(|r| r.kind)),
-                opt_strs(p.iter().map(|r| r.annotation)),
-                opt_strs(p.iter().map(|r| r.default)),
-                i64s(p.iter().map(|r| r.span.0)),
-                i64s(p.iter().map(|r| r.span.1)),
-                strs(p.iter().map(|_| RUFF)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Params);
+        t.i64s(
+            p.iter()
+                .map(|r| row_id("param", r.def_id, r.kind, r.span, r.position as i64)),
+        );
+        t.repeat_i64(file_id, p.len());
+        t.i64s(p.iter().map(|r| r.def_id));
+        t.opt_i64s(p.iter().map(|r| r.node_id));
+        t.strs(p.iter().map(|r| r.name));
+        t.i32s(p.iter().map(|r| r.position));
+        t.strs(p.iter().map(|r| r.kind));
+        t.opt_strs(p.iter().map(|r| r.annotation));
+        t.opt_strs(p.iter().map(|r| r.default));
+        t.i64s(p.iter().map(|r| r.span.0));
+        t.i64s(p.iter().map(|r| r.span.1));
+        t.strs(p.iter().map(|_| RUFF));
+        t.end()?;
         let c = &self.calls;
-        let calls = batch(
-            Table::Calls,
-            vec![
-                i64s(c.iter().map(|r| r.call_id)),
-                f(c.len()),
-                opt_i64s(c.iter().map(|r| r.node_id)),
-                strs(c.iter().map(|r| r.callee_text)),
-                strs(c.iter().map(|r| r.callee_shape)),
-                opt_strs(c.iter().map(|r| r.callee_dotted.as_deref())),
-                opt_strs(c.iter().map(|r| r.callee_name)),
-                i32s(c.iter().map(|r| r.arg_count)),
-                bools(c.iter().map(|r| r.has_star_args)),
-                bools(c.iter().map(|r| r.has_kwargs)),
-                opt_i64s(c.iter().map(|r| r.enclosing_def_id)),
-                opt_i64s(c.iter().map(|r| r.scope_id)),
-                i64s(c.iter().map(|r| r.span.0)),
-                i64s(c.iter().map(|r| r.span.1)),
-                i64s(c.iter().map(|r| r.callee_span.0)),
-                i64s(c.iter().map(|r| r.callee_span.1)),
-                strs(c.iter().map(|r| r.source)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Calls);
+        t.i64s(c.iter().map(|r| r.call_id));
+        t.repeat_i64(file_id, c.len());
+        t.opt_i64s(c.iter().map(|r| r.node_id));
+        t.strs(c.iter().map(|r| r.callee_text));
+        t.strs(c.iter().map(|r| r.callee_shape));
+        t.opt_strs(c.iter().map(|r| r.callee_dotted.as_deref()));
+        t.opt_strs(c.iter().map(|r| r.callee_name));
+        t.i32s(c.iter().map(|r| r.arg_count));
+        t.bools(c.iter().map(|r| r.has_star_args));
+        t.bools(c.iter().map(|r| r.has_kwargs));
+        t.opt_i64s(c.iter().map(|r| r.enclosing_def_id));
+        t.opt_i64s(c.iter().map(|r| r.scope_id));
+        t.i64s(c.iter().map(|r| r.span.0));
+        t.i64s(c.iter().map(|r| r.span.1));
+        t.i64s(c.iter().map(|r| r.callee_span.0));
+        t.i64s(c.iter().map(|r| r.callee_span.1));
+        t.strs(c.iter().map(|r| r.source));
+        t.end()?;
         let a = &self.call_args;
-        let call_args = batch(
-            Table::CallArgs,
-            vec![
-                i64s(
-                    a.iter()
-                        .map(|r| row_id("call_arg", r.call_id, "", r.span, r.position as i64)),
-                ),
-                i64s(a.iter().map(|r| r.call_id)),
-                f(a.len()),
-                opt_i64s(a.iter().map(|r| r.node_id)),
-                i32s(a.iter().map(|r| r.position)),
-                opt_strs(a.iter().map(|r| r.keyword)),
-                opt_strs(a.iter().map(|r| r.star)),
-                strs(a.iter().map(|r| r.text)),
-                i64s(a.iter().map(|r| r.span.0)),
-                i64s(a.iter().map(|r| r.span.1)),
-                strs(a.iter().map(|_| RUFF)),
-            ],
-        )?;
+        let t = chunk.buf(Table::CallArgs);
+        t.i64s(
+            a.iter()
+                .map(|r| row_id("call_arg", r.call_id, "", r.span, r.position as i64)),
+        );
+        t.i64s(a.iter().map(|r| r.call_id));
+        t.repeat_i64(file_id, a.len());
+        t.opt_i64s(a.iter().map(|r| r.node_id));
+        t.i32s(a.iter().map(|r| r.position));
+        t.opt_strs(a.iter().map(|r| r.keyword));
+        t.opt_strs(a.iter().map(|r| r.star));
+        t.strs(a.iter().map(|r| r.text));
+        t.i64s(a.iter().map(|r| r.span.0));
+        t.i64s(a.iter().map(|r| r.span.1));
+        t.strs(a.iter().map(|_| RUFF));
+        t.end()?;
         let m = &self.imports;
-        let imports = batch(
-            Table::Imports,
-            vec![
-                i64s(m.iter().map(|r| r.import_id)),
-                f(m.len()),
-                opt_i64s(m.iter().map(|r| r.node_id)),
-                opt_i64s(m.iter().map(|r| r.stmt_node_id)),
-                strs(m.iter().map(|r| r.kind)),
-                opt_strs(m.iter().map(|r| r.module)),
-                i32s(m.iter().map(|r| r.level)),
-                opt_strs(m.iter().map(|r| r.name)),
-                opt_strs(m.iter().map(|r| r.asname)),
-                opt_strs(m.iter().map(|r| r.bound_name)),
-                bools(m.iter().map(|r| r.is_star)),
-                opt_strs(m.iter().map(|r| r.absolute_module.as_deref())),
-                opt_i64s(m.iter().map(|r| r.scope_id)),
-                i64s(m.iter().map(|r| r.span.0)),
-                i64s(m.iter().map(|r| r.span.1)),
-                i64s(m.iter().map(|r| r.alias_span.0)),
-                i64s(m.iter().map(|r| r.alias_span.1)),
-                strs(m.iter().map(|r| r.source)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Imports);
+        t.i64s(m.iter().map(|r| r.import_id));
+        t.repeat_i64(file_id, m.len());
+        t.opt_i64s(m.iter().map(|r| r.node_id));
+        t.opt_i64s(m.iter().map(|r| r.stmt_node_id));
+        t.strs(m.iter().map(|r| r.kind));
+        t.opt_strs(m.iter().map(|r| r.module));
+        t.i32s(m.iter().map(|r| r.level));
+        t.opt_strs(m.iter().map(|r| r.name));
+        t.opt_strs(m.iter().map(|r| r.asname));
+        t.opt_strs(m.iter().map(|r| r.bound_name));
+        t.bools(m.iter().map(|r| r.is_star));
+        t.opt_strs(m.iter().map(|r| r.absolute_module.as_deref()));
+        t.opt_i64s(m.iter().map(|r| r.scope_id));
+        t.i64s(m.iter().map(|r| r.span.0));
+        t.i64s(m.iter().map(|r| r.span.1));
+        t.i64s(m.iter().map(|r| r.alias_span.0));
+        t.i64s(m.iter().map(|r| r.alias_span.1));
+        t.strs(m.iter().map(|r| r.source));
+        t.end()?;
         let dc = &self.decorators;
-        let decorators = batch(
-            Table::Decorators,
-            vec![
-                i64s(
-                    dc.iter()
-                        .map(|r| row_id("decorator", r.def_id, "", r.span, r.position as i64)),
-                ),
-                f(dc.len()),
-                i64s(dc.iter().map(|r| r.def_id)),
-                opt_i64s(dc.iter().map(|r| r.node_id)),
-                i32s(dc.iter().map(|r| r.position)),
-                strs(dc.iter().map(|r| r.text)),
-                opt_strs(dc.iter().map(|r| r.dotted.as_deref())),
-                i64s(dc.iter().map(|r| r.span.0)),
-                i64s(dc.iter().map(|r| r.span.1)),
-                strs(dc.iter().map(|_| RUFF)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Decorators);
+        t.i64s(
+            dc.iter()
+                .map(|r| row_id("decorator", r.def_id, "", r.span, r.position as i64)),
+        );
+        t.repeat_i64(file_id, dc.len());
+        t.i64s(dc.iter().map(|r| r.def_id));
+        t.opt_i64s(dc.iter().map(|r| r.node_id));
+        t.i32s(dc.iter().map(|r| r.position));
+        t.strs(dc.iter().map(|r| r.text));
+        t.opt_strs(dc.iter().map(|r| r.dotted.as_deref()));
+        t.i64s(dc.iter().map(|r| r.span.0));
+        t.i64s(dc.iter().map(|r| r.span.1));
+        t.strs(dc.iter().map(|_| RUFF));
+        t.end()?;
         let ds = &self.docstrings;
-        let docstrings = batch(
-            Table::Docstrings,
-            vec![
-                i64s(
-                    ds.iter()
-                        .map(|r| row_id("docstring", file_id, r.owner_kind, r.span, 0)),
-                ),
-                f(ds.len()),
-                strs(ds.iter().map(|r| r.owner_kind)),
-                opt_i64s(ds.iter().map(|r| r.def_id)),
-                opt_i64s(ds.iter().map(|r| r.owner_node_id)),
-                opt_i64s(ds.iter().map(|r| r.node_id)),
-                strs(ds.iter().map(|r| r.text)),
-                i64s(ds.iter().map(|r| r.span.0)),
-                i64s(ds.iter().map(|r| r.span.1)),
-                strs(ds.iter().map(|_| RUFF)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Docstrings);
+        t.i64s(
+            ds.iter()
+                .map(|r| row_id("docstring", file_id, r.owner_kind, r.span, 0)),
+        );
+        t.repeat_i64(file_id, ds.len());
+        t.strs(ds.iter().map(|r| r.owner_kind));
+        t.opt_i64s(ds.iter().map(|r| r.def_id));
+        t.opt_i64s(ds.iter().map(|r| r.owner_node_id));
+        t.opt_i64s(ds.iter().map(|r| r.node_id));
+        t.strs(ds.iter().map(|r| r.text));
+        t.i64s(ds.iter().map(|r| r.span.0));
+        t.i64s(ds.iter().map(|r| r.span.1));
+        t.strs(ds.iter().map(|_| RUFF));
+        t.end()?;
         let an = &self.annotations;
-        let annotations = batch(
-            Table::Annotations,
-            vec![
-                i64s(
-                    an.iter()
-                        .map(|r| row_id("annotation", file_id, r.role, r.span, 0)),
-                ),
-                f(an.len()),
-                opt_i64s(an.iter().map(|r| r.node_id)),
-                strs(an.iter().map(|r| r.role)),
-                opt_i64s(an.iter().map(|r| r.def_id)),
-                opt_i64s(an.iter().map(|r| r.owner_node_id)),
-                opt_strs(an.iter().map(|r| r.target)),
-                strs(an.iter().map(|r| r.text)),
-                i64s(an.iter().map(|r| r.span.0)),
-                i64s(an.iter().map(|r| r.span.1)),
-                strs(an.iter().map(|_| RUFF)),
-            ],
-        )?;
+        let t = chunk.buf(Table::Annotations);
+        t.i64s(
+            an.iter()
+                .map(|r| row_id("annotation", file_id, r.role, r.span, 0)),
+        );
+        t.repeat_i64(file_id, an.len());
+        t.opt_i64s(an.iter().map(|r| r.node_id));
+        t.strs(an.iter().map(|r| r.role));
+        t.opt_i64s(an.iter().map(|r| r.def_id));
+        t.opt_i64s(an.iter().map(|r| r.owner_node_id));
+        t.opt_strs(an.iter().map(|r| r.target));
+        t.strs(an.iter().map(|r| r.text));
+        t.i64s(an.iter().map(|r| r.span.0));
+        t.i64s(an.iter().map(|r| r.span.1));
+        t.strs(an.iter().map(|_| RUFF));
+        t.end()?;
         let cm = &self.comments;
-        let comments = batch(
-            Table::Comments,
-            vec![
-                i64s(cm.iter().map(|r| row_id("comment", file_id, "", r.span, 0))),
-                f(cm.len()),
-                strs(cm.iter().map(|r| r.text)),
-                i64s(cm.iter().map(|r| r.span.0)),
-                i64s(cm.iter().map(|r| r.span.1)),
-                opt_i64s(cm.iter().map(|r| r.owner_node_id)),
-                bools(cm.iter().map(|r| r.standalone)),
-                opt_strs(cm.iter().map(|r| r.directive)),
-                strs(cm.iter().map(|_| RUFF)),
-            ],
-        )?;
-        Ok(vec![
-            (Table::Defs, defs),
-            (Table::Params, params),
-            (Table::Calls, calls),
-            (Table::CallArgs, call_args),
-            (Table::Imports, imports),
-            (Table::Decorators, decorators),
-            (Table::Docstrings, docstrings),
-            (Table::Annotations, annotations),
-            (Table::Comments, comments),
-        ])
+        let t = chunk.buf(Table::Comments);
+        t.i64s(cm.iter().map(|r| row_id("comment", file_id, "", r.span, 0)));
+        t.repeat_i64(file_id, cm.len());
+        t.strs(cm.iter().map(|r| r.text));
+        t.i64s(cm.iter().map(|r| r.span.0));
+        t.i64s(cm.iter().map(|r| r.span.1));
+        t.opt_i64s(cm.iter().map(|r| r.owner_node_id));
+        t.bools(cm.iter().map(|r| r.standalone));
+        t.opt_strs(cm.iter().map(|r| r.directive));
+        t.strs(cm.iter().map(|_| RUFF));
+        t.end()?;
+        Ok(())
     }
 }
 
-/// The `tokens` batch of one file.
-pub fn tokens_batch(
+/// Appends the `tokens` rows of one file.
+pub fn tokens_rows(
+    t: &mut TableBuf,
     file_id: i64,
     base: u32,
     text: &str,
     tokens: &Tokens,
-) -> Result<RecordBatch, ArrowError> {
+) -> Result<(), ArrowError> {
     let tiles = token_tiles(text, tokens);
     let b = base as i64;
-    batch(
-        Table::Tokens,
-        vec![
-            i64s(std::iter::repeat_n(file_id, tiles.len())),
-            i32s(0..tiles.len() as i32),
-            strs(tiles.iter().map(|t| t.0.as_str())),
-            i64s(tiles.iter().map(|t| b + t.1 as i64)),
-            i64s(tiles.iter().map(|t| b + t.2 as i64)),
-            strs(
-                tiles
-                    .iter()
-                    .map(|t| text.get(t.1 as usize..t.2 as usize).unwrap_or("")),
-            ),
-        ],
-    )
+    t.repeat_i64(file_id, tiles.len())
+        .i32s(0..tiles.len() as i32)
+        .strs(tiles.iter().map(|t| t.0.as_str()))
+        .i64s(tiles.iter().map(|t| b + t.1 as i64))
+        .i64s(tiles.iter().map(|t| b + t.2 as i64))
+        .strs(
+            tiles
+                .iter()
+                .map(|t| text.get(t.1 as usize..t.2 as usize).unwrap_or("")),
+        );
+    t.end()
 }
 
 #[cfg(test)]

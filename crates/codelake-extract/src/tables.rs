@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
+use arrow_array::builder::{
+    BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+};
 use arrow_array::{
     ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, StructArray,
 };
-use arrow_schema::ArrowError;
+use arrow_schema::{ArrowError, DataType, FieldRef};
 use codelake_schema::span::{LineCol, LineIndex};
 use codelake_schema::spec::{self, span_fields};
 
@@ -98,6 +100,309 @@ pub(crate) fn batch(table: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch,
     RecordBatch::try_new(table.spec().schema.clone(), columns)
 }
 
+/// One growable column of a [`TableBuf`].
+enum ColBuf {
+    I64(Int64Builder),
+    I32(Int32Builder),
+    Str(StringBuilder),
+    Bool(BooleanBuilder),
+    StrList(ListBuilder<StringBuilder>),
+    /// A type row buffers do not build (`ast_nodes` has its own buffer): filling it fails.
+    Unsupported,
+}
+
+impl ColBuf {
+    fn new(data_type: &DataType) -> Self {
+        match data_type {
+            DataType::Int64 => ColBuf::I64(Int64Builder::new()),
+            DataType::Int32 => ColBuf::I32(Int32Builder::new()),
+            DataType::Utf8 => ColBuf::Str(StringBuilder::new()),
+            DataType::Boolean => ColBuf::Bool(BooleanBuilder::new()),
+            DataType::List(item) if item.data_type() == &DataType::Utf8 => ColBuf::StrList(
+                ListBuilder::new(StringBuilder::new()).with_field(FieldRef::clone(item)),
+            ),
+            _ => ColBuf::Unsupported,
+        }
+    }
+
+    fn len(&self) -> usize {
+        use arrow_array::builder::ArrayBuilder;
+        match self {
+            ColBuf::I64(b) => b.len(),
+            ColBuf::I32(b) => b.len(),
+            ColBuf::Str(b) => b.len(),
+            ColBuf::Bool(b) => b.len(),
+            ColBuf::StrList(b) => b.len(),
+            ColBuf::Unsupported => 0,
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColBuf::I64(b) => Arc::new(b.finish()),
+            ColBuf::I32(b) => Arc::new(b.finish()),
+            ColBuf::Str(b) => Arc::new(b.finish()),
+            ColBuf::Bool(b) => Arc::new(b.finish()),
+            ColBuf::StrList(b) => Arc::new(b.finish()),
+            ColBuf::Unsupported => Arc::new(arrow_array::NullArray::new(0)),
+        }
+    }
+}
+
+/// The rows of one table over a run of files, built in place: each file appends its rows a
+/// column at a time, in the schema's order (`i64s`, `strs`, ... then [`TableBuf::end`]), so no
+/// file makes arrays of its own. [`TableBuf::finish`] takes the rows as one record batch.
+///
+/// A column filled with the wrong type, or columns of unequal length, make `end` fail (a bug
+/// in the caller, reported rather than written).
+pub struct TableBuf {
+    table: Table,
+    cols: Vec<ColBuf>,
+    /// The column the next call fills.
+    cursor: usize,
+    /// Rows of the files ended so far.
+    rows: usize,
+    /// A file ended since the last finish (it may have had no rows).
+    touched: bool,
+    error: Option<ArrowError>,
+}
+
+macro_rules! fill {
+    ($(#[$doc:meta])* $name:ident $(<$lt:lifetime>)?, $variant:ident, $item:ty, |$b:ident, $v:ident| $append:expr) => {
+        $(#[$doc])*
+        pub fn $name $(<$lt>)? (&mut self, values: impl Iterator<Item = $item>) -> &mut Self {
+            match self.cols.get_mut(self.cursor) {
+                Some(ColBuf::$variant($b)) => {
+                    for $v in values {
+                        $append;
+                    }
+                }
+                _ => self.wrong(stringify!($name)),
+            }
+            self.cursor += 1;
+            self
+        }
+    };
+}
+
+impl TableBuf {
+    pub fn new(table: Table) -> Self {
+        let cols = table
+            .spec()
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ColBuf::new(f.data_type()))
+            .collect();
+        Self {
+            table,
+            cols,
+            cursor: 0,
+            rows: 0,
+            touched: false,
+            error: None,
+        }
+    }
+
+    pub fn table(&self) -> Table {
+        self.table
+    }
+
+    /// Rows of the files ended so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether a file ended since the last [`TableBuf::finish`].
+    pub fn touched(&self) -> bool {
+        self.touched
+    }
+
+    fn wrong(&mut self, what: &str) {
+        if self.error.is_none() {
+            let column = self
+                .table
+                .spec()
+                .schema
+                .fields()
+                .get(self.cursor)
+                .map_or("(past the last column)".to_string(), |f| {
+                    format!("{} ({})", f.name(), f.data_type())
+                });
+            self.error = Some(ArrowError::InvalidArgumentError(format!(
+                "{}: column {} {column} filled by {what}",
+                self.table.name(),
+                self.cursor
+            )));
+        }
+    }
+
+    fill!(
+        /// Fills the next column (`Int64`, not null).
+        i64s, I64, i64, |b, v| b.append_value(v)
+    );
+    fill!(
+        /// Fills the next column (`Int64`, nullable).
+        opt_i64s, I64, Option<i64>, |b, v| b.append_option(v)
+    );
+    fill!(
+        /// Fills the next column (`Int32`, not null).
+        i32s, I32, i32, |b, v| b.append_value(v)
+    );
+    fill!(
+        /// Fills the next column (`Int32`, nullable).
+        opt_i32s, I32, Option<i32>, |b, v| b.append_option(v)
+    );
+    fill!(
+        /// Fills the next column (`Utf8`, not null).
+        strs<'s>, Str, &'s str, |b, v| b.append_value(v)
+    );
+    fill!(
+        /// Fills the next column (`Utf8`, nullable).
+        opt_strs<'s>, Str, Option<&'s str>, |b, v| b.append_option(v)
+    );
+    fill!(
+        /// Fills the next column (`Boolean`, not null).
+        bools, Bool, bool, |b, v| b.append_value(v)
+    );
+    fill!(
+        /// Fills the next column (`List<Utf8>`, nullable).
+        str_lists<'s>, StrList, Option<&'s [&'s str]>, |b, v| match v {
+            Some(list) => {
+                for s in list {
+                    b.values().append_value(s);
+                }
+                b.append(true);
+            }
+            None => b.append(false),
+        }
+    );
+
+    /// Fills the next column (`Int64`) with `n` copies of `value` (a file's `file_id`).
+    pub fn repeat_i64(&mut self, value: i64, n: usize) -> &mut Self {
+        match self.cols.get_mut(self.cursor) {
+            Some(ColBuf::I64(b)) => b.append_value_n(value, n),
+            _ => self.wrong("repeat_i64"),
+        }
+        self.cursor += 1;
+        self
+    }
+
+    /// Ends one file's rows: every column must have been filled, with as many values each.
+    pub fn end(&mut self) -> Result<(), ArrowError> {
+        if self.cursor != self.cols.len() {
+            self.wrong("end");
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let rows = self.cols.first().map_or(0, ColBuf::len);
+        if let Some((i, c)) = self.cols.iter().enumerate().find(|(_, c)| c.len() != rows) {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "{}: column {i} has {} values, column 0 has {rows}",
+                self.table.name(),
+                c.len()
+            )));
+        }
+        self.cursor = 0;
+        self.rows = rows;
+        self.touched = true;
+        Ok(())
+    }
+
+    /// Takes the rows of the files ended so far as one record batch, leaving the buffer empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        if self.cursor != 0 {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "{}: a file's rows were not ended",
+                self.table.name()
+            )));
+        }
+        let columns = self.cols.iter_mut().map(ColBuf::finish).collect();
+        self.rows = 0;
+        self.touched = false;
+        batch(self.table, columns)
+    }
+}
+
+/// The row buffers of every per-file table over a run of consecutive files: the extraction
+/// appends each file's rows in place and takes one batch per table for the whole run, so the
+/// cost of making arrays is paid per run, not per file.
+pub struct Chunk {
+    /// The `files` rows, in order.
+    pub files: Vec<FileRow>,
+    /// The `extract_errors` rows, in order.
+    pub errors: Vec<ErrorRow>,
+    /// Files with at least one error row.
+    pub files_with_errors: usize,
+    /// The `ast_nodes` rows.
+    pub ast: AstRows,
+    ast_touched: bool,
+    /// One buffer per table, in [`Table::ALL`] order (those of `files`, `ast_nodes` and
+    /// `extract_errors` stay unused).
+    bufs: Vec<TableBuf>,
+}
+
+impl Chunk {
+    /// Buffers with room for `ast_rows` syntax-tree rows.
+    pub fn new(ast_rows: usize) -> Self {
+        Self {
+            files: Vec::new(),
+            errors: Vec::new(),
+            files_with_errors: 0,
+            ast: AstRows::with_capacity(ast_rows),
+            ast_touched: false,
+            bufs: Table::ALL.into_iter().map(TableBuf::new).collect(),
+        }
+    }
+
+    /// The buffer of one table.
+    pub fn buf(&mut self, table: Table) -> &mut TableBuf {
+        &mut self.bufs[table as usize]
+    }
+
+    /// Notes that a file's syntax tree was emitted (so a one-file chunk has an `ast_nodes`
+    /// batch even when the tree is empty).
+    pub fn ast_emitted(&mut self) {
+        self.ast_touched = true;
+    }
+
+    /// The most rows any table holds.
+    pub fn max_rows(&self) -> usize {
+        self.bufs
+            .iter()
+            .map(TableBuf::rows)
+            .chain([self.ast.len()])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Takes the rows of every per-file table but `files` and `extract_errors`, one batch per
+    /// table in [`Table::ALL`] order, leaving the buffers empty. With `empty`, a table a file
+    /// touched without rows gives an empty batch; without it, such tables are left out.
+    pub fn take_tables(&mut self, empty: bool) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
+        let mut out = Vec::new();
+        for table in Table::ALL {
+            match table {
+                Table::Files | Table::ExtractErrors => {}
+                Table::AstNodes => {
+                    if (empty && self.ast_touched) || !self.ast.is_empty() {
+                        out.push((table, self.ast.finish()?));
+                    }
+                    self.ast_touched = false;
+                }
+                _ => {
+                    let buf = &mut self.bufs[table as usize];
+                    if (empty && buf.touched()) || buf.rows() > 0 {
+                        out.push((table, buf.finish()?));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// One `files` row.
 #[derive(Debug, Clone)]
 pub struct FileRow {
@@ -143,28 +448,20 @@ pub fn files_batch(rows: &[FileRow]) -> Result<RecordBatch, ArrowError> {
     )
 }
 
-/// The `file_lines` rows of one file.
-pub fn file_lines_batch(file_id: i64, index: &LineIndex) -> Result<RecordBatch, ArrowError> {
+/// Appends the `file_lines` rows of one file.
+pub fn file_lines_rows(
+    t: &mut TableBuf,
+    file_id: i64,
+    index: &LineIndex,
+) -> Result<(), ArrowError> {
     let lines = index.lines();
     let n = lines.len();
-    batch(
-        Table::FileLines,
-        vec![
-            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
-                file_id, n,
-            ))),
-            Arc::new(Int32Array::from_iter_values(0..n as i32)),
-            Arc::new(Int64Array::from_iter_values(
-                lines.iter().map(|l| l.bstart as i64),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                lines.iter().map(|l| l.bend as i64),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                lines.iter().map(|l| l.newline.as_str()),
-            )),
-        ],
-    )
+    t.repeat_i64(file_id, n)
+        .i32s(0..n as i32)
+        .i64s(lines.iter().map(|l| l.bstart as i64))
+        .i64s(lines.iter().map(|l| l.bend as i64))
+        .strs(lines.iter().map(|l| l.newline.as_str()));
+    t.end()
 }
 
 /// One `extract_errors` row.
@@ -282,9 +579,40 @@ impl AstRows {
         self.node_id.get(i).copied()
     }
 
-    /// `(node_id, bstart, bend)` of every row so far, in pre-order.
-    pub fn spans(&self) -> (&[i64], &[i64], &[i64]) {
-        (&self.node_id, &self.bstart, &self.bend)
+    /// `(node_id, bstart, bend)` of the rows from `first` on, in pre-order.
+    pub fn spans_from(&self, first: usize) -> (&[i64], &[i64], &[i64]) {
+        fn from(v: &[i64], first: usize) -> &[i64] {
+            v.get(first..).unwrap_or_default()
+        }
+        (
+            from(&self.node_id, first),
+            from(&self.bstart, first),
+            from(&self.bend, first),
+        )
+    }
+
+    /// Room for `rows` more rows in the fixed-width columns.
+    pub fn reserve(&mut self, rows: usize) {
+        for v in [
+            &mut self.node_id,
+            &mut self.file_id,
+            &mut self.bstart,
+            &mut self.bend,
+        ] {
+            v.reserve(rows);
+        }
+        for v in [
+            &mut self.ordinal,
+            &mut self.depth,
+            &mut self.start_line,
+            &mut self.start_col,
+            &mut self.end_line,
+            &mut self.end_col,
+        ] {
+            v.reserve(rows);
+        }
+        self.parent_id.reserve(rows);
+        self.field_index.reserve(rows);
     }
 
     pub fn push(&mut self, r: AstRow<'_>) {
@@ -356,69 +684,46 @@ pub fn scope_ids(file_id: i64, tree: &crate::scopes::ScopeTree) -> Vec<i64> {
         .collect()
 }
 
-/// The `scopes`, `symbols`, `bindings` and `name_refs` rows of one file.
-pub fn scope_batches(
+/// Appends the `scopes`, `symbols`, `bindings` and `name_refs` rows of one file.
+pub fn scope_rows(
+    chunk: &mut Chunk,
     file_id: i64,
     base: u32,
     tree: &crate::scopes::ScopeTree,
-) -> Result<[RecordBatch; 4], ArrowError> {
+) -> Result<(), ArrowError> {
     use crate::scopes::ScopeKind;
     use codelake_schema::ids::StableId;
     let ids = scope_ids(file_id, tree);
     let off = |v: ruff_text_size::TextSize| (base + v.to_u32()) as i64;
     let sc = &tree.scopes;
-    let scopes = batch(
-        Table::Scopes,
-        vec![
-            Arc::new(Int64Array::from(ids.clone())),
-            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
-                file_id,
-                sc.len(),
-            ))),
-            Arc::new(Int64Array::from_iter(
-                sc.iter().map(|s| s.parent.map(|p| ids[p])),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                sc.iter().map(|s| s.kind.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                sc.iter().map(|s| s.name.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                sc.iter().map(|s| s.qualname.as_str()),
-            )),
-            Arc::new(Int32Array::from_iter_values(
-                sc.iter().map(|s| s.lineno as i32),
-            )),
-            Arc::new(Int64Array::from_iter_values(sc.iter().map(|s| s.node_id))),
-            Arc::new(Int64Array::from_iter_values(
-                sc.iter().map(|s| off(s.range.start())),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                sc.iter().map(|s| off(s.range.end())),
-            )),
-            Arc::new(BooleanArray::from_iter(
-                sc.iter().map(|s| Some(s.is_generator)),
-            )),
-            Arc::new(BooleanArray::from_iter(
-                sc.iter().map(|s| Some(s.is_coroutine)),
-            )),
-            Arc::new(BooleanArray::from_iter(sc.iter().map(|s| Some(s.nested)))),
-            Arc::new(BooleanArray::from_iter(
-                sc.iter().map(|s| Some(s.has_varargs)),
-            )),
-            Arc::new(BooleanArray::from_iter(
-                sc.iter().map(|s| Some(s.has_varkeywords)),
-            )),
-        ],
-    )?;
+    let t = chunk.buf(Table::Scopes);
+    t.i64s(ids.iter().copied())
+        .repeat_i64(file_id, sc.len())
+        .opt_i64s(sc.iter().map(|s| s.parent.map(|p| ids[p])))
+        .strs(sc.iter().map(|s| s.kind.as_str()))
+        .strs(sc.iter().map(|s| s.name.as_str()))
+        .strs(sc.iter().map(|s| s.qualname.as_str()))
+        .i32s(sc.iter().map(|s| s.lineno as i32))
+        .i64s(sc.iter().map(|s| s.node_id))
+        .i64s(sc.iter().map(|s| off(s.range.start())))
+        .i64s(sc.iter().map(|s| off(s.range.end())))
+        .bools(sc.iter().map(|s| s.is_generator))
+        .bools(sc.iter().map(|s| s.is_coroutine))
+        .bools(sc.iter().map(|s| s.nested))
+        .bools(sc.iter().map(|s| s.has_varargs))
+        .bools(sc.iter().map(|s| s.has_varkeywords));
+    t.end()?;
 
-    // symbols
-    let mut sym_scope = Vec::new();
-    let mut name = Vec::new();
-    let mut scope_name = Vec::new();
-    let mut preds: Vec<Vec<bool>> = vec![Vec::new(); 12];
-    let mut ns_count = Vec::new();
+    // symbols: one pass gathers each symbol's scope and predicates, then the columns are
+    // filled from it.
+    struct Sym<'t> {
+        scope: usize,
+        name: &'t str,
+        scope_name: &'static str,
+        preds: [bool; 12],
+        ns_count: i32,
+    }
+    let mut syms = Vec::new();
     for (i, s) in sc.iter().enumerate() {
         let module = s.kind == ScopeKind::Module;
         for sym in &s.symbols {
@@ -429,7 +734,7 @@ pub fn scope_batches(
                 .iter()
                 .filter(|&&c| sc[c].name == sym.name)
                 .count();
-            let values = [
+            let preds = [
                 sym.is(USE),
                 sym.is(DEF_LOCAL),
                 sym.is(DEF_PARAM),
@@ -446,29 +751,25 @@ pub fn scope_batches(
                 count > 0,
                 sym.scope == SymScope::Cell,
             ];
-            for (p, v) in preds.iter_mut().zip(values) {
-                p.push(v);
-            }
-            sym_scope.push(ids[i]);
-            name.push(sym.name.as_str());
-            scope_name.push(sym.scope.as_str());
-            ns_count.push(count as i32);
+            syms.push(Sym {
+                scope: i,
+                name: sym.name.as_str(),
+                scope_name: sym.scope.as_str(),
+                preds,
+                ns_count: count as i32,
+            });
         }
     }
-    let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(sym_scope)),
-        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
-            file_id,
-            name.len(),
-        ))),
-        Arc::new(StringArray::from(name)),
-        Arc::new(StringArray::from(scope_name)),
-    ];
-    for p in preds {
-        cols.push(Arc::new(BooleanArray::from(p)));
+    let t = chunk.buf(Table::Symbols);
+    t.i64s(syms.iter().map(|s| ids[s.scope]))
+        .repeat_i64(file_id, syms.len())
+        .strs(syms.iter().map(|s| s.name))
+        .strs(syms.iter().map(|s| s.scope_name));
+    for p in 0..12 {
+        t.bools(syms.iter().map(|s| s.preds[p]));
     }
-    cols.push(Arc::new(Int32Array::from(ns_count)));
-    let symbols = batch(Table::Symbols, cols)?;
+    t.i32s(syms.iter().map(|s| s.ns_count));
+    t.end()?;
 
     let b = &tree.bindings;
     let binding_id = |x: &crate::scopes::Binding| {
@@ -480,31 +781,17 @@ pub fn scope_batches(
             .int(off(x.range.start()))
             .finish()
     };
-    let bindings = batch(
-        Table::Bindings,
-        vec![
-            Arc::new(Int64Array::from_iter_values(b.iter().map(binding_id))),
-            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
-                file_id,
-                b.len(),
-            ))),
-            Arc::new(Int64Array::from_iter_values(b.iter().map(|x| ids[x.scope]))),
-            Arc::new(Int64Array::from_iter_values(
-                b.iter().map(|x| ids[x.site_scope]),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                b.iter().map(|x| x.name.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(b.iter().map(|x| x.kind))),
-            Arc::new(Int64Array::from_iter_values(b.iter().map(|x| x.node_id))),
-            Arc::new(Int64Array::from_iter_values(
-                b.iter().map(|x| off(x.range.start())),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                b.iter().map(|x| off(x.range.end())),
-            )),
-        ],
-    )?;
+    let t = chunk.buf(Table::Bindings);
+    t.i64s(b.iter().map(binding_id))
+        .repeat_i64(file_id, b.len())
+        .i64s(b.iter().map(|x| ids[x.scope]))
+        .i64s(b.iter().map(|x| ids[x.site_scope]))
+        .strs(b.iter().map(|x| x.name.as_str()))
+        .strs(b.iter().map(|x| x.kind))
+        .i64s(b.iter().map(|x| x.node_id))
+        .i64s(b.iter().map(|x| off(x.range.start())))
+        .i64s(b.iter().map(|x| off(x.range.end())));
+    t.end()?;
 
     let r = &tree.refs;
     let ref_id = |x: &crate::scopes::NameRef| {
@@ -515,35 +802,18 @@ pub fn scope_batches(
             .int(off(x.range.start()))
             .finish()
     };
-    let refs = batch(
-        Table::NameRefs,
-        vec![
-            Arc::new(Int64Array::from_iter_values(r.iter().map(ref_id))),
-            Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
-                file_id,
-                r.len(),
-            ))),
-            Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.node_id))),
-            Arc::new(Int64Array::from_iter_values(r.iter().map(|x| ids[x.scope]))),
-            Arc::new(StringArray::from_iter_values(
-                r.iter().map(|x| x.name.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.ctx))),
-            Arc::new(Int64Array::from_iter(
-                r.iter().map(|x| x.resolved.map(|i| ids[i])),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                r.iter().map(|x| x.resolution),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                r.iter().map(|x| off(x.range.start())),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                r.iter().map(|x| off(x.range.end())),
-            )),
-        ],
-    )?;
-    Ok([scopes, symbols, bindings, refs])
+    let t = chunk.buf(Table::NameRefs);
+    t.i64s(r.iter().map(ref_id))
+        .repeat_i64(file_id, r.len())
+        .i64s(r.iter().map(|x| x.node_id))
+        .i64s(r.iter().map(|x| ids[x.scope]))
+        .strs(r.iter().map(|x| x.name.as_str()))
+        .strs(r.iter().map(|x| x.ctx))
+        .opt_i64s(r.iter().map(|x| x.resolved.map(|i| ids[i])))
+        .strs(r.iter().map(|x| x.resolution))
+        .i64s(r.iter().map(|x| off(x.range.start())))
+        .i64s(r.iter().map(|x| off(x.range.end())));
+    t.end()
 }
 
 #[cfg(test)]
@@ -559,6 +829,35 @@ mod tests {
         assert_eq!(errors_batch(&[]).unwrap().num_rows(), 0);
         assert_eq!(AstRows::default().finish().unwrap().num_rows(), 0);
         let idx = LineIndex::new("a\nb", 0);
-        assert_eq!(file_lines_batch(1, &idx).unwrap().num_rows(), 2);
+        let mut chunk = Chunk::new(0);
+        file_lines_rows(chunk.buf(Table::FileLines), 1, &idx).unwrap();
+        file_lines_rows(chunk.buf(Table::FileLines), 2, &idx).unwrap();
+        let batches = chunk.take_tables(false).unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].0, Table::FileLines);
+        assert_eq!(batches[0].1.num_rows(), 4);
+        assert!(chunk.take_tables(true).unwrap().is_empty(), "taken");
+    }
+
+    #[test]
+    fn a_column_filled_with_the_wrong_type_or_length_is_an_error() {
+        let mut t = TableBuf::new(Table::FileLines);
+        t.strs(["x"].into_iter());
+        let e = t.end().unwrap_err().to_string();
+        assert!(
+            e.contains("file_lines: column 0 file_id (Int64) filled by strs"),
+            "{e}"
+        );
+        let mut t = TableBuf::new(Table::FileLines);
+        t.repeat_i64(1, 2)
+            .i32s(0..1)
+            .i64s([0, 1].into_iter())
+            .i64s([1, 2].into_iter())
+            .strs(["\n", ""].into_iter());
+        let e = t.end().unwrap_err().to_string();
+        assert!(e.contains("column 1 has 1 values, column 0 has 2"), "{e}");
+        let mut t = TableBuf::new(Table::AstNodes);
+        t.i64s(std::iter::empty());
+        assert!(t.end().is_err(), "ast_nodes has its own buffer");
     }
 }

@@ -7,9 +7,7 @@
 //! tree does not are added to the syntax tables with `source = 'tree-sitter'`.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::ArrowError;
 use codelake_schema::span::LineIndex;
 use rustc_hash::FxHashSet;
@@ -18,7 +16,7 @@ use tree_sitter::{Node, Parser, Tree};
 use crate::syntax::{
     CallRow, DefRow, ImportSite, SyntaxRows, TREE_SITTER, absolute_module, row_id,
 };
-use crate::tables::{Table, batch};
+use crate::tables::{Chunk, Table};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -38,18 +36,16 @@ pub fn parse(text: &str) -> Option<Tree> {
     })
 }
 
-fn i64s(v: impl Iterator<Item = i64>) -> ArrayRef {
-    Arc::new(Int64Array::from_iter_values(v))
-}
-
-/// The `ts_nodes` and `ts_errors` batches of a tree (pre-order, every node, named or not).
-pub fn tree_batches(
+/// Appends the `ts_nodes` and `ts_errors` rows of a tree (pre-order, every node, named or
+/// not).
+pub fn tree_rows(
+    chunk: &mut Chunk,
     file_id: i64,
     base: u32,
     text: &str,
     index: &LineIndex,
     tree: &Tree,
-) -> Result<(RecordBatch, RecordBatch), ArrowError> {
+) -> Result<(), ArrowError> {
     struct Row<'t> {
         id: i64,
         parent: Option<i64>,
@@ -109,50 +105,37 @@ pub fn tree_batches(
         }
     }
     let n = rows.len();
-    let nodes = batch(
-        Table::TsNodes,
-        vec![
-            i64s(rows.iter().map(|r| r.id)),
-            i64s(std::iter::repeat_n(file_id, n)),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.parent))),
-            Arc::new(Int32Array::from_iter_values(0..n as i32)),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.kind))),
-            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.field))),
-            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.named)))),
-            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.error)))),
-            Arc::new(BooleanArray::from_iter(
-                rows.iter().map(|r| Some(r.missing)),
-            )),
-            i64s(rows.iter().map(|r| r.span.0)),
-            i64s(rows.iter().map(|r| r.span.1)),
-        ],
-    )?;
+    let t = chunk.buf(Table::TsNodes);
+    t.i64s(rows.iter().map(|r| r.id))
+        .repeat_i64(file_id, n)
+        .opt_i64s(rows.iter().map(|r| r.parent))
+        .i32s(0..n as i32)
+        .strs(rows.iter().map(|r| r.kind))
+        .opt_strs(rows.iter().map(|r| r.field))
+        .bools(rows.iter().map(|r| r.named))
+        .bools(rows.iter().map(|r| r.error))
+        .bools(rows.iter().map(|r| r.missing))
+        .i64s(rows.iter().map(|r| r.span.0))
+        .i64s(rows.iter().map(|r| r.span.1));
+    t.end()?;
     let pos: Vec<_> = errors
         .iter()
         .map(|&(i, _)| index.line_col(rows[i].span.0 as u32))
         .collect();
-    let errs = batch(
-        Table::TsErrors,
-        vec![
-            i64s(std::iter::repeat_n(file_id, errors.len())),
-            i64s(errors.iter().map(|&(i, _)| rows[i].id)),
-            Arc::new(StringArray::from_iter_values(errors.iter().map(
-                |&(i, _)| if rows[i].missing { "missing" } else { "error" },
-            ))),
-            Arc::new(StringArray::from_iter_values(
-                errors.iter().map(|(_, m)| m.as_str()),
-            )),
-            i64s(errors.iter().map(|&(i, _)| rows[i].span.0)),
-            i64s(errors.iter().map(|&(i, _)| rows[i].span.1)),
-            Arc::new(Int32Array::from_iter_values(
-                pos.iter().map(|p| p.line as i32),
-            )),
-            Arc::new(Int32Array::from_iter_values(
-                pos.iter().map(|p| p.col as i32),
-            )),
-        ],
-    )?;
-    Ok((nodes, errs))
+    let t = chunk.buf(Table::TsErrors);
+    t.repeat_i64(file_id, errors.len())
+        .i64s(errors.iter().map(|&(i, _)| rows[i].id))
+        .strs(
+            errors
+                .iter()
+                .map(|&(i, _)| if rows[i].missing { "missing" } else { "error" }),
+        )
+        .strs(errors.iter().map(|(_, m)| m.as_str()))
+        .i64s(errors.iter().map(|&(i, _)| rows[i].span.0))
+        .i64s(errors.iter().map(|&(i, _)| rows[i].span.1))
+        .i32s(pos.iter().map(|p| p.line as i32))
+        .i32s(pos.iter().map(|p| p.col as i32));
+    t.end()
 }
 
 struct Recover<'a, 'r> {
