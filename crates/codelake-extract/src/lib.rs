@@ -500,16 +500,18 @@ struct ChunkEvidence {
 }
 
 /// Extracts the files of one chunk.
+/// Extracts the files of one chunk into `chunk`'s buffers, which a worker keeps from one chunk
+/// to the next (each taken batch leaves its buffer sized for the next).
 fn extract_chunk(
     files: &[ScannedFile],
     config: &ExtractConfig,
+    chunk: &mut Chunk,
     on_file: &(dyn Fn(u64) + Sync),
 ) -> Result<ChunkEvidence, ArrowError> {
-    let mut chunk = Chunk::new(0);
     let mut batches = Vec::new();
     let mut bytes = 0;
     for file in files {
-        extract_into(file, config, &mut chunk)?;
+        extract_into(file, config, chunk)?;
         let size = chunk.files.last().map_or(0, |f| f.size_bytes as u64);
         bytes += size;
         on_file(size);
@@ -518,15 +520,17 @@ fn extract_chunk(
         }
     }
     batches.extend(chunk.take_tables(false)?);
-    batches.push((Table::Files, tables::files_batch(&chunk.files)?));
-    if !chunk.errors.is_empty() {
-        batches.push((Table::ExtractErrors, tables::errors_batch(&chunk.errors)?));
+    let files = std::mem::take(&mut chunk.files);
+    let errors = std::mem::take(&mut chunk.errors);
+    batches.push((Table::Files, tables::files_batch(&files)?));
+    if !errors.is_empty() {
+        batches.push((Table::ExtractErrors, tables::errors_batch(&errors)?));
     }
     Ok(ChunkEvidence {
-        files: chunk.files.len(),
+        files: files.len(),
         bytes,
-        files_with_errors: chunk.files_with_errors,
-        error_rows: chunk.errors.len(),
+        files_with_errors: std::mem::take(&mut chunk.files_with_errors),
+        error_rows: errors.len(),
         batches,
     })
 }
@@ -576,6 +580,7 @@ pub fn extract_all(
         let mut handles = Vec::new();
         for w in 0..jobs {
             let worker = || {
+                let mut chunk = Chunk::new(0);
                 loop {
                     if abort.load(Ordering::Relaxed) {
                         return;
@@ -594,7 +599,7 @@ pub fn extract_all(
                             };
                         }
                     }
-                    let result = extract_chunk(chunks[i], config, on_file);
+                    let result = extract_chunk(chunks[i], config, &mut chunk, on_file);
                     {
                         let Ok(mut st) = state.lock() else { return };
                         match result {

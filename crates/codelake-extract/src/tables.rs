@@ -106,7 +106,8 @@ enum ColBuf {
     I32(Int32Builder),
     Str(StringBuilder),
     Bool(BooleanBuilder),
-    StrList(ListBuilder<StringBuilder>),
+    /// A list of strings, and its item field.
+    StrList(ListBuilder<StringBuilder>, FieldRef),
     /// A type row buffers do not build (`ast_nodes` has its own buffer): filling it fails.
     Unsupported,
 }
@@ -120,6 +121,7 @@ impl ColBuf {
             DataType::Boolean => ColBuf::Bool(BooleanBuilder::new()),
             DataType::List(item) if item.data_type() == &DataType::Utf8 => ColBuf::StrList(
                 ListBuilder::new(StringBuilder::new()).with_field(FieldRef::clone(item)),
+                FieldRef::clone(item),
             ),
             _ => ColBuf::Unsupported,
         }
@@ -132,8 +134,29 @@ impl ColBuf {
             ColBuf::I32(b) => b.len(),
             ColBuf::Str(b) => b.len(),
             ColBuf::Bool(b) => b.len(),
-            ColBuf::StrList(b) => b.len(),
+            ColBuf::StrList(b, _) => b.len(),
             ColBuf::Unsupported => 0,
+        }
+    }
+
+    /// Empties the column, with room for as many values (and string bytes) as `like` has.
+    fn presize(&mut self, like: &ArrayRef) {
+        use arrow_array::cast::AsArray;
+        let n = like.len();
+        let bytes = |a: &ArrayRef| a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
+        match self {
+            ColBuf::I64(b) => *b = Int64Builder::with_capacity(n),
+            ColBuf::I32(b) => *b = Int32Builder::with_capacity(n),
+            ColBuf::Str(b) => *b = StringBuilder::with_capacity(n, bytes(like)),
+            ColBuf::Bool(b) => *b = BooleanBuilder::with_capacity(n),
+            ColBuf::StrList(b, item) => {
+                let values = like.as_list_opt::<i32>().map(|l| l.values().clone());
+                let inner = values.as_ref().map_or_else(StringBuilder::new, |v| {
+                    StringBuilder::with_capacity(v.len(), bytes(v))
+                });
+                *b = ListBuilder::with_capacity(inner, n).with_field(FieldRef::clone(item));
+            }
+            ColBuf::Unsupported => {}
         }
     }
 
@@ -143,7 +166,7 @@ impl ColBuf {
             ColBuf::I32(b) => Arc::new(b.finish()),
             ColBuf::Str(b) => Arc::new(b.finish()),
             ColBuf::Bool(b) => Arc::new(b.finish()),
-            ColBuf::StrList(b) => Arc::new(b.finish()),
+            ColBuf::StrList(b, _) => Arc::new(b.finish()),
             ColBuf::Unsupported => Arc::new(arrow_array::NullArray::new(0)),
         }
     }
@@ -172,7 +195,7 @@ macro_rules! fill {
         $(#[$doc])*
         pub fn $name $(<$lt>)? (&mut self, values: impl Iterator<Item = $item>) -> &mut Self {
             match self.cols.get_mut(self.cursor) {
-                Some(ColBuf::$variant($b)) => {
+                Some(ColBuf::$variant($b, ..)) => {
                     for $v in values {
                         $append;
                     }
@@ -318,7 +341,11 @@ impl TableBuf {
                 self.table.name()
             )));
         }
-        let columns = self.cols.iter_mut().map(ColBuf::finish).collect();
+        let columns: Vec<ArrayRef> = self.cols.iter_mut().map(ColBuf::finish).collect();
+        // The next run of files is sized like this one: the columns grow without copying.
+        for (c, a) in self.cols.iter_mut().zip(&columns) {
+            c.presize(a);
+        }
         self.rows = 0;
         self.touched = false;
         batch(self.table, columns)
@@ -636,43 +663,57 @@ impl AstRows {
         self.value.append_option(r.value);
     }
 
-    /// Takes the buffered rows as a record batch, leaving the buffer empty.
+    /// Takes the buffered rows as a record batch, leaving the buffer empty, with room for as many
+    /// rows (the next run of files is sized like this one).
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let bstart: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.bstart)));
-        let bend: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.bend)));
+        let bstart: ArrayRef = Arc::new(Int64Array::from(take_sized(&mut self.bstart)));
+        let bend: ArrayRef = Arc::new(Int64Array::from(take_sized(&mut self.bend)));
         let span = StructArray::try_new(
             span_fields(),
             vec![
                 bstart.clone(),
                 bend.clone(),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.start_line))),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.start_col))),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.end_line))),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.end_col))),
+                Arc::new(Int32Array::from(take_sized(&mut self.start_line))),
+                Arc::new(Int32Array::from(take_sized(&mut self.start_col))),
+                Arc::new(Int32Array::from(take_sized(&mut self.end_line))),
+                Arc::new(Int32Array::from(take_sized(&mut self.end_col))),
             ],
             None,
         )?;
         batch(
             Table::AstNodes,
             vec![
-                Arc::new(Int64Array::from(std::mem::take(&mut self.node_id))),
-                Arc::new(Int64Array::from(std::mem::take(&mut self.file_id))),
-                Arc::new(Int64Array::from(std::mem::take(&mut self.parent_id))),
-                Arc::new(self.field.finish()),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.field_index))),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.ordinal))),
-                Arc::new(Int32Array::from(std::mem::take(&mut self.depth))),
-                Arc::new(self.kind.finish()),
+                Arc::new(Int64Array::from(take_sized(&mut self.node_id))),
+                Arc::new(Int64Array::from(take_sized(&mut self.file_id))),
+                Arc::new(Int64Array::from(take_sized(&mut self.parent_id))),
+                Arc::new(finish_sized(&mut self.field)),
+                Arc::new(Int32Array::from(take_sized(&mut self.field_index))),
+                Arc::new(Int32Array::from(take_sized(&mut self.ordinal))),
+                Arc::new(Int32Array::from(take_sized(&mut self.depth))),
+                Arc::new(finish_sized(&mut self.kind)),
                 bstart,
                 bend,
                 Arc::new(span),
-                Arc::new(self.name.finish()),
-                Arc::new(self.ctx.finish()),
-                Arc::new(self.op.finish()),
-                Arc::new(self.value.finish()),
+                Arc::new(finish_sized(&mut self.name)),
+                Arc::new(finish_sized(&mut self.ctx)),
+                Arc::new(finish_sized(&mut self.op)),
+                Arc::new(finish_sized(&mut self.value)),
             ],
         )
     }
+}
+
+/// Takes a vector's items, leaving it empty with as much room.
+fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
+    let n = v.len();
+    std::mem::replace(v, Vec::with_capacity(n))
+}
+
+/// Finishes a string builder, leaving it with room for as many strings and bytes.
+fn finish_sized(b: &mut StringBuilder) -> StringArray {
+    let a = b.finish();
+    *b = StringBuilder::with_capacity(arrow_array::Array::len(&a), a.values().len());
+    a
 }
 
 /// The stable id of every scope of a tree, by index.
