@@ -17,6 +17,9 @@ use deltalake::parquet::file::properties::{
 };
 use deltalake::parquet::schema::types::ColumnPath;
 
+/// Rows per Parquet row group (see [`writer_properties_builder`]).
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// The Parquet writer settings of a table: chunk-level statistics (for strings only where the
 /// table is sorted or keyed by them); strings dictionary-encoded and Snappy-compressed; hash
 /// ids plain, other integers delta-encoded and not compressed. No integer column gets a
@@ -36,7 +39,7 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
         // Row groups of 128 Ki rows instead of the default 1 Mi: the writer buffers a whole row
         // group's pages before it copies them out, so smaller groups keep those buffers small and
         // reused; scans still read large, well-compressed column chunks.
-        .set_max_row_group_row_count(Some(128 * 1024));
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     for f in spec.schema.fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
             let column = ColumnPath::from(f.name().as_str());
