@@ -199,7 +199,7 @@ pub fn extract_file(
     file: &ScannedFile,
     config: &ExtractConfig,
 ) -> Result<FileEvidence, ArrowError> {
-    let mut chunk = Chunk::new(0);
+    let mut chunk = Chunk::new();
     extract_into(file, config, &mut chunk)?;
     let batches = chunk.take_tables(true)?;
     let Some(file) = chunk.files.pop() else {
@@ -580,7 +580,7 @@ pub fn extract_all(
         let mut handles = Vec::new();
         for w in 0..jobs {
             let worker = || {
-                let mut chunk = Chunk::new(0);
+                let mut chunk = Chunk::new();
                 loop {
                     if abort.load(Ordering::Relaxed) {
                         return;

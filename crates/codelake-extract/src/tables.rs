@@ -370,14 +370,21 @@ pub struct Chunk {
     bufs: Vec<TableBuf>,
 }
 
+impl Default for Chunk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Chunk {
-    /// Buffers with room for `ast_rows` syntax-tree rows.
-    pub fn new(ast_rows: usize) -> Self {
+    /// Empty buffers (they grow with the first run of files and keep that size; see
+    /// [`Chunk::take_tables`]).
+    pub fn new() -> Self {
         Self {
             files: Vec::new(),
             errors: Vec::new(),
             files_with_errors: 0,
-            ast: AstRows::with_capacity(ast_rows),
+            ast: AstRows::default(),
             ast_touched: false,
             bufs: Table::ALL.into_iter().map(TableBuf::new).collect(),
         }
@@ -870,7 +877,7 @@ mod tests {
         assert_eq!(errors_batch(&[]).unwrap().num_rows(), 0);
         assert_eq!(AstRows::default().finish().unwrap().num_rows(), 0);
         let idx = LineIndex::new("a\nb", 0);
-        let mut chunk = Chunk::new(0);
+        let mut chunk = Chunk::new();
         file_lines_rows(chunk.buf(Table::FileLines), 1, &idx).unwrap();
         file_lines_rows(chunk.buf(Table::FileLines), 2, &idx).unwrap();
         let batches = chunk.take_tables(false).unwrap();
