@@ -772,16 +772,20 @@ pub fn scope_rows(
         ns_count: i32,
     }
     let mut syms = Vec::new();
+    // The child scopes of a scope by name (a module's classes and functions can number in the
+    // hundreds, and so can its symbols: counting by scanning the children per symbol was
+    // quadratic).
+    let mut children: rustc_hash::FxHashMap<&str, i32> = rustc_hash::FxHashMap::default();
     for (i, s) in sc.iter().enumerate() {
         let module = s.kind == ScopeKind::Module;
+        children.clear();
+        for &c in &s.children {
+            *children.entry(sc[c].name.as_str()).or_default() += 1;
+        }
         for sym in &s.symbols {
             use crate::scopes::*;
             let bound = sym.is(DEF_BOUND);
-            let count = s
-                .children
-                .iter()
-                .filter(|&&c| sc[c].name == sym.name)
-                .count();
+            let count = children.get(sym.name.as_str()).copied().unwrap_or(0);
             let preds = [
                 sym.is(USE),
                 sym.is(DEF_LOCAL),
@@ -804,7 +808,7 @@ pub fn scope_rows(
                 name: sym.name.as_str(),
                 scope_name: sym.scope.as_str(),
                 preds,
-                ns_count: count as i32,
+                ns_count: count,
             });
         }
     }
