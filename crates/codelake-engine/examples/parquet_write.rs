@@ -2,7 +2,10 @@
 //! table's files back and writes them to memory with the writer settings codelake uses
 //! (`storage::writer_properties`) and with variants of them.
 //!
-//! `cargo run --release -p codelake-engine --example parquet_write -- DB TABLE [RUNS]`
+//! `cargo run --release -p codelake-engine --example parquet_write -- DB TABLE [RUNS] [--columns]`
+//!
+//! With `--columns` it times each column alone under codelake's settings instead (where a
+//! table's encoding time goes).
 use std::time::Instant;
 
 use deltalake::arrow::array::RecordBatch;
@@ -14,8 +17,10 @@ use deltalake::parquet::schema::types::ColumnPath;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let per_column = args.iter().any(|a| a == "--columns");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--columns").collect();
     let [db, table, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: parquet_write DB TABLE [RUNS]");
+        eprintln!("usage: parquet_write DB TABLE [RUNS] [--columns]");
         std::process::exit(2);
     };
     let runs: usize = rest.first().map_or(Ok(3), |r| r.parse())?;
@@ -50,6 +55,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|o| all.slice(o, (16 * 1024).min(rows - o)))
         .collect();
     println!("{table}: {rows} rows");
+    if per_column {
+        let props = codelake_engine::storage::writer_properties(spec);
+        for (i, field) in spec.schema.fields().iter().enumerate() {
+            let schema = std::sync::Arc::new(deltalake::arrow::datatypes::Schema::new(vec![
+                field.as_ref().clone(),
+            ]));
+            let mut times = Vec::new();
+            let mut size = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                let mut w = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props.clone()))?;
+                for b in &batches {
+                    w.write(&RecordBatch::try_new(
+                        schema.clone(),
+                        vec![b.column(i).clone()],
+                    )?)?;
+                }
+                size = w.into_inner()?.len();
+                times.push(t.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{:>24}: {:.4} s (median of {runs}), {:.1} MB",
+                field.name(),
+                times[runs / 2],
+                size as f64 / 1e6
+            );
+        }
+        return Ok(());
+    }
     let base = codelake_engine::storage::writer_properties(spec);
     let variants: Vec<(&str, WriterProperties)> = vec![
         ("codelake", base.clone()),
