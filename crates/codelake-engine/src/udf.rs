@@ -296,17 +296,24 @@ impl ScalarUDFImpl for MapFromEntriesUdf {
             return exec_err!("map_from_entries: a key is null");
         }
         let rebased = OffsetBuffer::new(offsets.iter().map(|o| o - first).collect());
-        let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
-        let rows = converter.convert_columns(std::slice::from_ref(keys))?;
-        let mut seen = HashSet::new();
-        for (i, w) in rebased.windows(2).enumerate() {
-            if list.is_null(i) || w[1] - w[0] < 2 {
-                continue;
-            }
-            seen.clear();
-            for j in w[0] as usize..w[1] as usize {
-                if !seen.insert(rows.row(j)) {
-                    return exec_err!("map_from_entries: a key occurs twice in one map (row {i})");
+        // Keys are compared in the row format, converted only when some list has two entries
+        // or more (a column of one-entry maps, like the AST nodes' in cpg_props_map, has no
+        // key to repeat).
+        if rebased.windows(2).any(|w| w[1] - w[0] >= 2) {
+            let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
+            let rows = converter.convert_columns(std::slice::from_ref(keys))?;
+            let mut seen = HashSet::new();
+            for (i, w) in rebased.windows(2).enumerate() {
+                if list.is_null(i) || w[1] - w[0] < 2 {
+                    continue;
+                }
+                seen.clear();
+                for j in w[0] as usize..w[1] as usize {
+                    if !seen.insert(rows.row(j)) {
+                        return exec_err!(
+                            "map_from_entries: a key occurs twice in one map (row {i})"
+                        );
+                    }
                 }
             }
         }
