@@ -129,13 +129,9 @@ pub fn ast_node_id(file_id: i64, kind: &str, bstart: i64, bend: i64, ordinal: i6
         *d = *s;
     }
     let rest = 19 + k.len();
-    let tail: &mut [u8; 24] = match (&mut buf[rest..rest + 24]).try_into() {
-        Ok(t) => t,
-        Err(_) => unreachable!("the buffer has room for the kind and three integers"),
-    };
-    tail[0..8].copy_from_slice(&bstart.to_le_bytes());
-    tail[8..16].copy_from_slice(&bend.to_le_bytes());
-    tail[16..24].copy_from_slice(&ordinal.to_le_bytes());
+    buf[rest..rest + 8].copy_from_slice(&bstart.to_le_bytes());
+    buf[rest + 8..rest + 16].copy_from_slice(&bend.to_le_bytes());
+    buf[rest + 16..rest + 24].copy_from_slice(&ordinal.to_le_bytes());
     xxhash_rust::xxh3::xxh3_64(&buf[..rest + 24]) as i64
 }
 
