@@ -7,7 +7,8 @@
 # never into the repository. codelake is built in release mode. For each corpus it prints
 # files, MB, seconds, MB/s, peak RSS (from /usr/bin/time -v) and rows per table, as the
 # median of $RUNS runs (default 3). $BUILD_ARGS are passed to `codelake build` (for example
-# BUILD_ARGS=--no-scopes to measure the build without the scope tables).
+# BUILD_ARGS=--no-scopes to measure the build without the scope tables). Each run builds a fresh
+# database; with REBUILD=1 each run rebuilds over a database of one earlier build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPORA="${CODELAKE_CORPORA:-$HOME/.cache/codelake-corpora}"
@@ -50,6 +51,16 @@ for corpus in "${@:-requests flask django stdlib}"; do
     [ "$c" = stdlib ] && exclude=(--exclude site-packages)
     results=()
     for _ in $(seq "$RUNS"); do
+      # Every run builds a new database, as compare.sh does: over an existing one each run
+      # would add a Delta version and keep the old files (89 MB a build on Django), so run k
+      # would be timed against k-1 earlier builds and the median would depend on $RUNS
+      # (0.95 s for the first build, 1.04 s for the fifth). REBUILD=1 times a rebuild over
+      # one earlier build instead.
+      rm -rf "$db"
+      if [ "${REBUILD:-0}" = 1 ]; then
+        # shellcheck disable=SC2086
+        "$BIN" build "$dir" --db "$db" "${exclude[@]}" ${BUILD_ARGS:-} --quiet
+      fi
       log=$(mktemp)
       # shellcheck disable=SC2086
       /usr/bin/time -v "$BIN" build "$dir" --db "$db" "${exclude[@]}" ${BUILD_ARGS:-} >"$log.out" 2>"$log"

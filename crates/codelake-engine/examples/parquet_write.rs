@@ -57,30 +57,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{table}: {rows} rows");
     if per_column {
         let props = codelake_engine::storage::writer_properties(spec);
+        // The same column uncompressed: what its compression buys, and costs.
+        let plain = rebuild(spec, |b| b.set_compression(Compression::UNCOMPRESSED));
         for (i, field) in spec.schema.fields().iter().enumerate() {
             let schema = std::sync::Arc::new(deltalake::arrow::datatypes::Schema::new(vec![
                 field.as_ref().clone(),
             ]));
-            let mut times = Vec::new();
-            let mut size = 0;
+            let mut times = [Vec::new(), Vec::new()];
+            let mut sizes = [0, 0];
             for _ in 0..runs {
-                let t = Instant::now();
-                let mut w = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props.clone()))?;
-                for b in &batches {
-                    w.write(&RecordBatch::try_new(
-                        schema.clone(),
-                        vec![b.column(i).clone()],
-                    )?)?;
+                for (k, p) in [&props, &plain].into_iter().enumerate() {
+                    let t = Instant::now();
+                    let mut w = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(p.clone()))?;
+                    for b in &batches {
+                        w.write(&RecordBatch::try_new(
+                            schema.clone(),
+                            vec![b.column(i).clone()],
+                        )?)?;
+                    }
+                    sizes[k] = w.into_inner()?.len();
+                    times[k].push(t.elapsed().as_secs_f64());
                 }
-                size = w.into_inner()?.len();
-                times.push(t.elapsed().as_secs_f64());
             }
-            times.sort_by(f64::total_cmp);
+            for t in &mut times {
+                t.sort_by(f64::total_cmp);
+            }
             println!(
-                "{:>24}: {:.4} s (median of {runs}), {:.1} MB",
+                "{:>24}: {:.4} s (median of {runs}), {:.2} MB; uncompressed {:.4} s, {:.2} MB",
                 field.name(),
-                times[runs / 2],
-                size as f64 / 1e6
+                times[0][runs / 2],
+                sizes[0] as f64 / 1e6,
+                times[1][runs / 2],
+                sizes[1] as f64 / 1e6
             );
         }
         return Ok(());
