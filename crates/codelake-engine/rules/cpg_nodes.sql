@@ -5,17 +5,20 @@
 WITH module_spans AS (
   SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.kind = 'Module'
 )
-SELECT n.node_id, n.kind, n.file_id, f.path, n.bstart, n.bend, n.name,
-       CASE WHEN d.qualname IS NULL THEN CAST(NULL AS VARCHAR)
-            WHEN f.module IS NULL THEN d.qualname
-            ELSE f.module || '.' || d.qualname END AS qualname,
-       n.span
+SELECT n.node_id, n.kind, n.file_id, f.path, n.bstart, n.bend, n.name, dq.qualname, n.span
 -- The joins name their small side first: in a single-partition plan a hash join builds its table
--- from the left input and streams the right, so `defs RIGHT JOIN ast_nodes` streams the
+-- from the left input and streams the right, so `dq RIGHT JOIN ast_nodes` streams the
 -- million AST nodes past a table of the definitions (the other way round it hashed every AST
--- node: 1.7 s and 214 MB on Django).
+-- node: 1.7 s and 214 MB on Django). The definitions' module-qualified names are made before
+-- that join, once per definition (made after it, the CASE ran over every AST node: 21 ms).
 FROM files f
-JOIN (defs d RIGHT JOIN ast_nodes n ON d.node_id = n.node_id) ON f.file_id = n.file_id
+JOIN (
+  (SELECT d.node_id,
+          CASE WHEN df.module IS NULL THEN d.qualname
+               ELSE df.module || '.' || d.qualname END AS qualname
+   FROM files df JOIN defs d ON df.file_id = d.file_id) dq
+  RIGHT JOIN ast_nodes n ON dq.node_id = n.node_id
+) ON f.file_id = n.file_id
 UNION ALL
 SELECT f.file_id AS node_id, 'FILE' AS kind, f.file_id, f.path, m.bstart, m.bend, f.path AS name,
        CAST(NULL AS VARCHAR) AS qualname,

@@ -13,7 +13,9 @@ WITH RECURSIVE literals AS (
     ON lst.file_id = s.file_id AND lst.bstart >= s.bstart AND lst.bend <= s.bend
   JOIN ast_nodes c ON c.parent_id = lst.node_id
   WHERE lst.kind IN ('List', 'Tuple') AND lst.ctx = 'Load'
-    AND c.kind = 'Constant' AND (c.value LIKE '''%''' OR c.value LIKE '"%"')
+    -- (A str constant's value is its repr, which opens with its quote; testing the first byte
+    -- costs a third of the LIKE pair '''%''' / '"%"' over the million nodes the filter reads.)
+    AND c.kind = 'Constant' AND (starts_with(c.value, '''') OR starts_with(c.value, '"'))
 ),
 -- (Text columns go through concat(x, ''): the recursive union must not inherit the tables'
 -- field metadata, which its recursive term cannot carry.)
