@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use codelake_schema::StableId;
+use codelake_schema::ids::{hash_serialized, put_int, put_str};
 use std::collections::HashSet;
 
 use datafusion::arrow::array::{
@@ -34,7 +34,7 @@ pub fn register(ctx: &SessionContext) {
 }
 
 /// `stable_id(domain, ...)`: XXH3 over the domain tag and the length-prefixed values, exactly
-/// as [`StableId`] serialises them. Strings hash as `str`, integers as `int`; a null hashes as a
+/// as [`StableId`](codelake_schema::StableId) serialises them. Strings hash as `str`, integers as `int`; a null hashes as a
 /// distinct marker, so `(NULL, 'a')` and `('a', NULL)` differ.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct StableIdUdf {
@@ -155,18 +155,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Appends the row's value to `buf` serialised as [`StableId`](codelake_schema::StableId) does: a string as its
+    /// length (u32, little-endian) and bytes, an integer as 8 little-endian bytes, a null string
+    /// as `i64::MIN` and the string `"\0null"`, a null integer as that string alone.
     #[inline]
-    fn push(&self, id: &mut StableId, row: usize) {
+    fn put(&self, buf: &mut Vec<u8>, row: usize) {
         match self.str(row) {
-            Some(Some(s)) => id.str(s),
-            Some(None) => id.int(i64::MIN).str("\0null"),
+            Some(Some(s)) => put_str(buf, s),
+            Some(None) => {
+                put_int(buf, i64::MIN);
+                put_str(buf, NULL_MARK);
+            }
             None => match self.int(row) {
-                Some(v) => id.int(v),
-                None => id.str("\0null"),
+                Some(v) => put_int(buf, v),
+                None => put_str(buf, NULL_MARK),
             },
-        };
+        }
+    }
+
+    fn is_const(&self) -> bool {
+        matches!(self, Reader::ConstStr(_) | Reader::ConstInt(_))
     }
 }
+
+const NULL_MARK: &str = "\0null";
 
 impl ScalarUDFImpl for StableIdUdf {
     fn name(&self) -> &str {
@@ -194,13 +206,36 @@ impl ScalarUDFImpl for StableIdUdf {
         if domain.str(0).is_none() {
             return exec_err!("stable_id(domain, ...) takes a string domain tag first");
         }
+        // Each row's serialisation in one reused buffer, hashed once; the leading constant
+        // parts (the domain tag, literal kinds and rule names) are serialised once for all rows.
+        // (A `StableId` per row cleared and refilled its buffer part by part: 35 ns a row, a
+        // tenth of cpg_edges' 2.35 M rows' CPU on Django.)
+        let leading = 1 + rest.iter().take_while(|p| p.is_const()).count();
+        let mut prefix = Vec::new();
+        if domain.is_const() {
+            put_str(&mut prefix, domain.str(0).flatten().unwrap_or(""));
+            for p in &rest[..leading - 1] {
+                p.put(&mut prefix, 0);
+            }
+        }
+        let per_row = if domain.is_const() {
+            &rest[leading - 1..]
+        } else {
+            rest
+        };
+        let mut buf = Vec::with_capacity(prefix.len() + 64);
         let mut out = Vec::with_capacity(n);
         for row in 0..n {
-            let mut id = StableId::new(domain.str(row).flatten().unwrap_or(""));
-            for p in rest {
-                p.push(&mut id, row);
+            buf.clear();
+            if domain.is_const() {
+                buf.extend_from_slice(&prefix);
+            } else {
+                put_str(&mut buf, domain.str(row).flatten().unwrap_or(""));
             }
-            out.push(id.finish());
+            for p in per_row {
+                p.put(&mut buf, row);
+            }
+            out.push(hash_serialized(&buf));
         }
         Ok(ColumnarValue::Array(Arc::new(Int64Array::from(out))))
     }
@@ -332,6 +367,7 @@ impl ScalarUDFImpl for MapFromEntriesUdf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use codelake_schema::StableId;
     use datafusion::arrow::array::Int64Array;
 
     #[tokio::test]
@@ -369,6 +405,64 @@ mod tests {
         assert_eq!(v(0), StableId::new("module").int(7).finish());
         assert_eq!(v(1), StableId::new("builtin").str("len").finish());
         assert_ne!(v(2), v(3));
+    }
+
+    /// Over columns, row by row: string and integer columns with nulls, constants before,
+    /// between and after them, each row equal to the builder's id of the same fields.
+    #[tokio::test]
+    async fn stable_id_over_columns_equals_the_rust_builder_row_by_row() {
+        use datafusion::arrow::array::StringArray;
+        let ctx = SessionContext::new();
+        register(&ctx);
+        let kinds = StringArray::from(vec![Some("AST"), None, Some("CALLS"), Some("")]);
+        let ids = Int64Array::from(vec![Some(1), Some(-2), None, Some(i64::MAX)]);
+        let batch = datafusion::arrow::record_batch::RecordBatch::try_from_iter(vec![
+            ("k", Arc::new(kinds.clone()) as ArrayRef),
+            ("i", Arc::new(ids.clone()) as ArrayRef),
+        ])
+        .unwrap();
+        ctx.register_batch("t", batch).unwrap();
+        let batches = ctx
+            .sql("SELECT stable_id('edge', 'lit', k, i, 'rule') AS a, stable_id('edge', k, 7, i) AS b FROM t")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let col = |c: usize| {
+            batches[0]
+                .column(c)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .clone()
+        };
+        let (a, b) = (col(0), col(1));
+        for row in 0..4 {
+            let mut ea = StableId::new("edge");
+            ea.str("lit");
+            let mut eb = StableId::new("edge");
+            match kinds.is_null(row) {
+                false => {
+                    ea.str(kinds.value(row));
+                    eb.str(kinds.value(row));
+                }
+                true => {
+                    ea.int(i64::MIN).str("\0null");
+                    eb.int(i64::MIN).str("\0null");
+                }
+            }
+            eb.int(7);
+            for e in [&mut ea, &mut eb] {
+                match ids.is_null(row) {
+                    false => e.int(ids.value(row)),
+                    true => e.str("\0null"),
+                };
+            }
+            ea.str("rule");
+            assert_eq!(a.value(row), ea.finish(), "row {row}");
+            assert_eq!(b.value(row), eb.finish(), "row {row}");
+        }
     }
 
     #[tokio::test]
