@@ -94,7 +94,7 @@ impl StableId {
         } else {
             &self.heap[..]
         };
-        xxhash_rust::xxh3::xxh3_64(data) as i64
+        hash_serialized(data)
     }
 }
 
@@ -113,7 +113,7 @@ pub fn put_int(buf: &mut Vec<u8>, v: i64) {
 }
 
 /// The id of a serialisation made with [`put_str`] and [`put_int`], the domain tag first: the
-/// same as [`StableId::finish`] of the same fields.
+/// same as [`StableId::finish`] of the same fields. The one place an id's hash is taken.
 #[inline]
 pub fn hash_serialized(buf: &[u8]) -> i64 {
     xxhash_rust::xxh3::xxh3_64(buf) as i64
@@ -153,7 +153,7 @@ pub fn ast_node_id(file_id: i64, kind: &str, bstart: i64, bend: i64, ordinal: i6
     buf[rest..rest + 8].copy_from_slice(&bstart.to_le_bytes());
     buf[rest + 8..rest + 16].copy_from_slice(&bend.to_le_bytes());
     buf[rest + 16..rest + 24].copy_from_slice(&ordinal.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_64(&buf[..rest + 24]) as i64
+    hash_serialized(&buf[..rest + 24])
 }
 
 #[cfg(test)]
