@@ -5,6 +5,10 @@ use std::time::Instant;
 
 use codelake_extract::{EvidenceSink, ExtractConfig, ScanOptions, Table};
 
+/// The allocator of the `codelake` binary (mimalloc v2), so the figures match a build's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Null;
 impl EvidenceSink for Null {
     fn send(&self, _: Table, _: arrow_array::RecordBatch) -> Result<(), String> {

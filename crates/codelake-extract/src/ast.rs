@@ -41,6 +41,7 @@ use ruff_python_ast::{
     self as ast, ArgOrKeyword, BoolOp, CmpOp, ElifElseClause, ExceptHandler, Expr, ExprContext,
     InterpolatedStringElement, Number, Operator, Parameters, Pattern, Stmt, TypeParam, UnaryOp,
 };
+use ruff_python_ast::{HasNodeIndex, NodeIndex};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::pyrepr;
@@ -53,6 +54,8 @@ pub const MAX_DEPTH: i32 = 2_000;
 #[derive(Clone, Copy)]
 struct At {
     parent: Option<i64>,
+    /// The ordinal of the parent row (meaningful when `parent` is set).
+    parent_ordinal: u32,
     depth: i32,
     field: Option<&'static str>,
     index: Option<i32>,
@@ -104,10 +107,6 @@ pub struct AstEmitter<'a> {
     line_hint: usize,
     /// Where the first node deeper than [`MAX_DEPTH`] was, if any.
     pub too_deep: Option<(u32, u32)>,
-    /// The node id of every node the scope analysis refers to, by the address of the ruff
-    /// node (stable while the parsed tree lives). Empty unless asked for.
-    pub ids: rustc_hash::FxHashMap<usize, i64>,
-    keep_ids: bool,
 }
 
 /// About how many AST nodes a file of `tokens` tokens has: one per two tokens, and a little
@@ -116,9 +115,39 @@ pub fn expected_nodes(tokens: usize) -> usize {
     tokens / 2 + 16
 }
 
-/// The key of a ruff node in [`AstEmitter::ids`].
+/// The key of a ruff node in maps the later passes keep by node (its address, stable while the
+/// parsed tree lives).
 pub fn node_key<T>(node: &T) -> usize {
     std::ptr::from_ref(node) as usize
+}
+
+/// The AST node ids of one file, looked up by ruff node.
+///
+/// The emitter stamps every ruff node it writes a row for with the row's ordinal, in the node's
+/// own `node_index` (which the parser leaves unset); the ordinal indexes the file's ids. A node
+/// without a row (deeper than [`MAX_DEPTH`]) has no id. No map from nodes to ids is built.
+pub struct NodeIds {
+    ids: Vec<i64>,
+}
+
+impl NodeIds {
+    /// The ids of a file's rows, in pre-order (index = ordinal).
+    pub fn new(ids: Vec<i64>) -> Self {
+        Self { ids }
+    }
+
+    /// The id of the row written for `node`, if one was.
+    #[inline]
+    pub fn get<T: HasNodeIndex>(&self, node: &T) -> Option<i64> {
+        let ordinal = node.node_index().load().as_u32()?;
+        self.ids.get(ordinal as usize).copied()
+    }
+}
+
+/// Stamps a ruff node with the ordinal of its row (see [`NodeIds`]).
+#[inline]
+fn note<T: HasNodeIndex>(node: &T, ordinal: u32) {
+    node.node_index().set(NodeIndex::from(ordinal));
 }
 
 fn ctx_name(ctx: ExprContext) -> &'static str {
@@ -170,17 +199,7 @@ impl<'a> AstEmitter<'a> {
         index: &'a LineIndex,
         tokens: &'a Tokens,
         rows: &'a mut AstRows,
-        keep_ids: bool,
     ) -> Self {
-        // Every statement and expression goes in.
-        let ids = if keep_ids {
-            rustc_hash::FxHashMap::with_capacity_and_hasher(
-                expected_nodes(tokens.len()),
-                Default::default(),
-            )
-        } else {
-            rustc_hash::FxHashMap::default()
-        };
         Self {
             file_id,
             base,
@@ -190,8 +209,6 @@ impl<'a> AstEmitter<'a> {
             ordinal: 0,
             line_hint: 0,
             too_deep: None,
-            ids,
-            keep_ids,
         }
     }
 
@@ -199,6 +216,7 @@ impl<'a> AstEmitter<'a> {
     pub fn module(&mut self, module: &ast::ModModule, text_len: u32) {
         let at = At {
             parent: None,
+            parent_ordinal: 0,
             depth: 0,
             field: None,
             index: None,
@@ -210,16 +228,10 @@ impl<'a> AstEmitter<'a> {
         }
     }
 
-    fn remember<T>(&mut self, node: &T, at: At) {
-        if let Some(id) = at.parent {
-            self.note(node_key(node), id);
-        }
-    }
-
-    /// Records the id of the node at `key`, when the ids are kept.
-    fn note(&mut self, key: usize, id: i64) {
-        if self.keep_ids {
-            self.ids.insert(key, id);
+    /// Stamps `node` with the ordinal of the row `at` is the context of (see [`NodeIds`]).
+    fn remember<T: HasNodeIndex>(&mut self, node: &T, at: At) {
+        if at.parent.is_some() {
+            note(node, at.parent_ordinal);
         }
     }
 
@@ -263,6 +275,7 @@ impl<'a> AstEmitter<'a> {
         });
         Some(At {
             parent: Some(id),
+            parent_ordinal: ordinal as u32,
             depth: at.depth + 1,
             field: None,
             index: None,
@@ -322,10 +335,10 @@ impl<'a> AstEmitter<'a> {
 
     /// Emits a statement and remembers its id under the address of the `Stmt`.
     fn stmt(&mut self, s: &Stmt, at: At) {
-        let row = self.rows.len();
+        let ordinal = self.ordinal;
         self.stmt_node(s, at);
-        if let Some(id) = self.rows.node_id_at(row) {
-            self.note(node_key(s), id);
+        if self.ordinal > ordinal {
+            note(s, ordinal as u32);
         }
     }
 
@@ -764,10 +777,10 @@ impl<'a> AstEmitter<'a> {
                     match e {
                         // `f(x for x in y)`: CPython's GeneratorExp spans the call's parentheses.
                         Expr::Generator(g) if sole_generator && !g.parenthesized => {
-                            let row = self.rows.len();
+                            let ordinal = self.ordinal;
                             self.generator(g, args.range, at.i(args_field, a));
-                            if let Some(id) = self.rows.node_id_at(row) {
-                                self.note(node_key(e), id);
+                            if self.ordinal > ordinal {
+                                note(e, ordinal as u32);
                             }
                         }
                         _ => self.expr(e, at.i(args_field, a)),
@@ -827,10 +840,10 @@ impl<'a> AstEmitter<'a> {
     /// Emits an expression and remembers its id under the address of the `Expr` (every
     /// expression can be looked up by the later per-file passes).
     fn expr(&mut self, e: &Expr, at: At) {
-        let row = self.rows.len();
+        let ordinal = self.ordinal;
         self.expr_node(e, at);
-        if let Some(id) = self.rows.node_id_at(row) {
-            self.note(node_key(e), id);
+        if self.ordinal > ordinal {
+            note(e, ordinal as u32);
         }
     }
 

@@ -375,20 +375,14 @@ fn parse_and_walk(
     };
     let too_deep = match parsed.syntax() {
         ruff_python_ast::Mod::Module(module) => {
-            // The scope analysis and the syntax tables look nodes up by their ruff address.
-            let keep_ids = config.scopes || config.syntax;
-            let mut emitter = ast::AstEmitter::new(
-                file_id,
-                base,
-                index,
-                parsed.tokens(),
-                &mut chunk.ast,
-                keep_ids,
-            );
+            let mut emitter =
+                ast::AstEmitter::new(file_id, base, index, parsed.tokens(), &mut chunk.ast);
             emitter.module(module, text.len() as u32);
             let too_deep = emitter.too_deep;
-            let ids = emitter.ids;
-            let module_id = ids.get(&ast::node_key(module)).copied().unwrap_or(0);
+            // The scope analysis and the syntax tables look node ids up through the ordinals
+            // the emitter stamped into the tree.
+            let ids = ast::NodeIds::new(chunk.ast.spans_from(first).0.to_vec());
+            let module_id = ids.get(module).unwrap_or(0);
             // The syntax tables take qualnames and scope ids from the analysis, so it runs for
             // either layer.
             let tree = (config.scopes || config.syntax)

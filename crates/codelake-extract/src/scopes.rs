@@ -32,8 +32,9 @@ use ruff_python_ast::{
 };
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::ast::node_key;
+use crate::ast::{NodeIds, node_key};
 use codelake_schema::span::LineIndex;
+use ruff_python_ast::HasNodeIndex;
 
 pub const DEF_GLOBAL: u32 = 1;
 pub const DEF_LOCAL: u32 = 2;
@@ -223,7 +224,7 @@ pub fn mangle(private: Option<&str>, name: &str) -> Name {
 struct Builder<'a> {
     tree: ScopeTree,
     stack: Vec<usize>,
-    ids: &'a HashMap<usize, i64>,
+    ids: &'a NodeIds,
     index: &'a LineIndex,
     base: u32,
     private: Option<String>,
@@ -236,8 +237,8 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn id<T>(&self, node: &T) -> i64 {
-        self.ids.get(&node_key(node)).copied().unwrap_or(0)
+    fn id<T: HasNodeIndex>(&self, node: &T) -> i64 {
+        self.ids.get(node).unwrap_or(0)
     }
 
     fn cur(&self) -> usize {
@@ -1587,7 +1588,7 @@ pub fn analyze(
     module: &ast::ModModule,
     module_node_id: i64,
     text_len: u32,
-    ids: &HashMap<usize, i64>,
+    ids: &NodeIds,
     index: &LineIndex,
     base: u32,
 ) -> ScopeTree {
@@ -1639,9 +1640,10 @@ mod tests {
         let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
         let index = LineIndex::new(src, 0);
         let mut rows = AstRows::default();
-        let mut em = AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows, true);
-        em.module(parsed.syntax(), src.len() as u32);
-        analyze(parsed.syntax(), 0, src.len() as u32, &em.ids, &index, 0)
+        AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows)
+            .module(parsed.syntax(), src.len() as u32);
+        let ids = NodeIds::new(rows.spans_from(0).0.to_vec());
+        analyze(parsed.syntax(), 0, src.len() as u32, &ids, &index, 0)
     }
 
     /// (scope qualname, resolution, resolved scope qualname) of every reference to `name`,

@@ -12,11 +12,11 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::source_order::{self, SourceOrderVisitor};
 use ruff_python_ast::{self as ast, ArgOrKeyword, Expr, Parameters, Stmt};
 use ruff_text_size::{Ranged, TextRange};
-use rustc_hash::FxHashMap;
 
-use crate::ast::node_key;
+use crate::ast::{NodeIds, node_key};
 use crate::scopes::ScopeTree;
 use crate::tables::{Chunk, Table, TableBuf};
+use ruff_python_ast::HasNodeIndex;
 
 /// The parser a row came from.
 pub const RUFF: &str = "ruff";
@@ -329,8 +329,8 @@ pub struct SyntaxInput<'a> {
     pub file_id: i64,
     pub base: u32,
     pub text: &'a str,
-    /// Node ids of the AST pass, by [`node_key`].
-    pub ids: &'a FxHashMap<usize, i64>,
+    /// Node ids of the AST pass.
+    pub ids: &'a NodeIds,
     /// The scope analysis and the ids of its scopes, when it ran.
     pub scopes: Option<(&'a ScopeTree, Vec<i64>)>,
     /// The package relative imports are resolved against (see [`package_of`]).
@@ -355,8 +355,8 @@ impl<'a> Walker<'a, '_> {
             .unwrap_or("")
     }
 
-    fn id<T>(&self, node: &T) -> Option<i64> {
-        self.input.ids.get(&node_key(node)).copied()
+    fn id<T: HasNodeIndex>(&self, node: &T) -> Option<i64> {
+        self.input.ids.get(node)
     }
 
     fn scope_of<T>(&self, node: &T) -> Option<(i64, &ScopeTree, usize)> {
@@ -669,7 +669,7 @@ impl<'a> Walker<'a, '_> {
         });
     }
 
-    fn imports<T: Ranged>(
+    fn imports<T: Ranged + HasNodeIndex>(
         &mut self,
         stmt: &'a T,
         kind: &'static str,

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-};
+use arrow_array::builder::{BooleanBufferBuilder, ListBuilder, NullBufferBuilder, StringBuilder};
 use arrow_array::{
     ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, StructArray,
 };
@@ -100,12 +98,61 @@ pub(crate) fn batch(table: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch,
     RecordBatch::try_new(table.spec().schema.clone(), columns)
 }
 
+/// The values of a fixed-width column and which of them are null.
+///
+/// Arrow's builders are filled a call per value, a call the compiler leaves out of line in
+/// these loops; a column here is a vector the loops push to (and extend in one go when no
+/// value is null), taken whole by [`ColBuf::finish`].
+struct Fixed<T> {
+    values: Vec<T>,
+    nulls: NullBufferBuilder,
+}
+
+impl<T: Default> Fixed<T> {
+    fn new() -> Self {
+        Self {
+            values: Vec::new(),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    /// Appends values none of which is null.
+    #[inline]
+    fn extend(&mut self, values: impl Iterator<Item = T>) {
+        let before = self.values.len();
+        self.values.extend(values);
+        self.nulls.append_n_non_nulls(self.values.len() - before);
+    }
+
+    /// Appends values some of which may be null.
+    #[inline]
+    fn extend_opt(&mut self, values: impl Iterator<Item = Option<T>>) {
+        for v in values {
+            match v {
+                Some(v) => {
+                    self.values.push(v);
+                    self.nulls.append_non_null();
+                }
+                None => {
+                    self.values.push(T::default());
+                    self.nulls.append_null();
+                }
+            }
+        }
+    }
+
+    /// Takes the values and their nulls, leaving room for as many.
+    fn take(&mut self) -> (Vec<T>, Option<arrow_buffer::NullBuffer>) {
+        (take_sized(&mut self.values), self.nulls.finish())
+    }
+}
+
 /// One growable column of a [`TableBuf`].
 enum ColBuf {
-    I64(Int64Builder),
-    I32(Int32Builder),
+    I64(Fixed<i64>),
+    I32(Fixed<i32>),
     Str(StringBuilder),
-    Bool(BooleanBuilder),
+    Bool(BooleanBufferBuilder, NullBufferBuilder),
     /// A list of strings, and its item field.
     StrList(ListBuilder<StringBuilder>, FieldRef),
     /// A type row buffers do not build (`ast_nodes` has its own buffer): filling it fails.
@@ -115,10 +162,12 @@ enum ColBuf {
 impl ColBuf {
     fn new(data_type: &DataType) -> Self {
         match data_type {
-            DataType::Int64 => ColBuf::I64(Int64Builder::new()),
-            DataType::Int32 => ColBuf::I32(Int32Builder::new()),
+            DataType::Int64 => ColBuf::I64(Fixed::new()),
+            DataType::Int32 => ColBuf::I32(Fixed::new()),
             DataType::Utf8 => ColBuf::Str(StringBuilder::new()),
-            DataType::Boolean => ColBuf::Bool(BooleanBuilder::new()),
+            DataType::Boolean => {
+                ColBuf::Bool(BooleanBufferBuilder::new(0), NullBufferBuilder::new(0))
+            }
             DataType::List(item) if item.data_type() == &DataType::Utf8 => ColBuf::StrList(
                 ListBuilder::new(StringBuilder::new()).with_field(FieldRef::clone(item)),
                 FieldRef::clone(item),
@@ -130,25 +179,25 @@ impl ColBuf {
     fn len(&self) -> usize {
         use arrow_array::builder::ArrayBuilder;
         match self {
-            ColBuf::I64(b) => b.len(),
-            ColBuf::I32(b) => b.len(),
+            ColBuf::I64(b) => b.values.len(),
+            ColBuf::I32(b) => b.values.len(),
             ColBuf::Str(b) => b.len(),
-            ColBuf::Bool(b) => b.len(),
+            ColBuf::Bool(b, _) => b.len(),
             ColBuf::StrList(b, _) => b.len(),
             ColBuf::Unsupported => 0,
         }
     }
 
     /// Empties the column, with room for as many values (and string bytes) as `like` has.
+    /// (Fixed-width columns keep their room when they are taken.)
     fn presize(&mut self, like: &ArrayRef) {
         use arrow_array::cast::AsArray;
         let n = like.len();
         let bytes = |a: &ArrayRef| a.as_string_opt::<i32>().map_or(0, |s| s.values().len());
         match self {
-            ColBuf::I64(b) => *b = Int64Builder::with_capacity(n),
-            ColBuf::I32(b) => *b = Int32Builder::with_capacity(n),
+            ColBuf::I64(_) | ColBuf::I32(_) | ColBuf::Unsupported => {}
             ColBuf::Str(b) => *b = StringBuilder::with_capacity(n, bytes(like)),
-            ColBuf::Bool(b) => *b = BooleanBuilder::with_capacity(n),
+            ColBuf::Bool(b, _) => *b = BooleanBufferBuilder::new(n),
             ColBuf::StrList(b, item) => {
                 let values = like.as_list_opt::<i32>().map(|l| l.values().clone());
                 let inner = values.as_ref().map_or_else(StringBuilder::new, |v| {
@@ -156,16 +205,21 @@ impl ColBuf {
                 });
                 *b = ListBuilder::with_capacity(inner, n).with_field(FieldRef::clone(item));
             }
-            ColBuf::Unsupported => {}
         }
     }
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            ColBuf::I64(b) => Arc::new(b.finish()),
-            ColBuf::I32(b) => Arc::new(b.finish()),
+            ColBuf::I64(b) => {
+                let (values, nulls) = b.take();
+                Arc::new(Int64Array::new(values.into(), nulls))
+            }
+            ColBuf::I32(b) => {
+                let (values, nulls) = b.take();
+                Arc::new(Int32Array::new(values.into(), nulls))
+            }
             ColBuf::Str(b) => Arc::new(b.finish()),
-            ColBuf::Bool(b) => Arc::new(b.finish()),
+            ColBuf::Bool(b, nulls) => Arc::new(BooleanArray::new(b.finish(), nulls.finish())),
             ColBuf::StrList(b, _) => Arc::new(b.finish()),
             ColBuf::Unsupported => Arc::new(arrow_array::NullArray::new(0)),
         }
@@ -200,6 +254,35 @@ macro_rules! fill {
                         $append;
                     }
                 }
+                _ => self.wrong(stringify!($name)),
+            }
+            self.cursor += 1;
+            self
+        }
+    };
+}
+
+/// Like `fill!`, with the whole iterator handed to the column at once.
+macro_rules! fill_all {
+    ($(#[$doc:meta])* $name:ident, Bool, $item:ty, |$b:ident, $vs:ident| $append:expr) => {
+        $(#[$doc])*
+        pub fn $name(&mut self, $vs: impl Iterator<Item = $item>) -> &mut Self {
+            match self.cols.get_mut(self.cursor) {
+                Some(ColBuf::Bool(values, nulls)) => {
+                    let $b = (values, nulls);
+                    $append;
+                }
+                _ => self.wrong(stringify!($name)),
+            }
+            self.cursor += 1;
+            self
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, $variant:ident, $item:ty, |$b:ident, $vs:ident| $append:expr) => {
+        $(#[$doc])*
+        pub fn $name(&mut self, $vs: impl Iterator<Item = $item>) -> &mut Self {
+            match self.cols.get_mut(self.cursor) {
+                Some(ColBuf::$variant($b)) => $append,
                 _ => self.wrong(stringify!($name)),
             }
             self.cursor += 1;
@@ -260,21 +343,21 @@ impl TableBuf {
         }
     }
 
-    fill!(
+    fill_all!(
         /// Fills the next column (`Int64`, not null).
-        i64s, I64, i64, |b, v| b.append_value(v)
+        i64s, I64, i64, |b, values| b.extend(values)
     );
-    fill!(
+    fill_all!(
         /// Fills the next column (`Int64`, nullable).
-        opt_i64s, I64, Option<i64>, |b, v| b.append_option(v)
+        opt_i64s, I64, Option<i64>, |b, values| b.extend_opt(values)
     );
-    fill!(
+    fill_all!(
         /// Fills the next column (`Int32`, not null).
-        i32s, I32, i32, |b, v| b.append_value(v)
+        i32s, I32, i32, |b, values| b.extend(values)
     );
-    fill!(
+    fill_all!(
         /// Fills the next column (`Int32`, nullable).
-        opt_i32s, I32, Option<i32>, |b, v| b.append_option(v)
+        opt_i32s, I32, Option<i32>, |b, values| b.extend_opt(values)
     );
     fill!(
         /// Fills the next column (`Utf8`, not null).
@@ -284,9 +367,15 @@ impl TableBuf {
         /// Fills the next column (`Utf8`, nullable).
         opt_strs<'s>, Str, Option<&'s str>, |b, v| b.append_option(v)
     );
-    fill!(
+    fill_all!(
         /// Fills the next column (`Boolean`, not null).
-        bools, Bool, bool, |b, v| b.append_value(v)
+        bools, Bool, bool, |b, values| {
+            let before = b.0.len();
+            for v in values {
+                b.0.append(v);
+            }
+            b.1.append_n_non_nulls(b.0.len() - before);
+        }
     );
     fill!(
         /// Fills the next column (`List<Utf8>`, nullable).
@@ -304,7 +393,7 @@ impl TableBuf {
     /// Fills the next column (`Int64`) with `n` copies of `value` (a file's `file_id`).
     pub fn repeat_i64(&mut self, value: i64, n: usize) -> &mut Self {
         match self.cols.get_mut(self.cursor) {
-            Some(ColBuf::I64(b)) => b.append_value_n(value, n),
+            Some(ColBuf::I64(b)) => b.extend(std::iter::repeat_n(value, n)),
             _ => self.wrong("repeat_i64"),
         }
         self.cursor += 1;
@@ -606,11 +695,6 @@ impl AstRows {
 
     pub fn is_empty(&self) -> bool {
         self.node_id.is_empty()
-    }
-
-    /// The id of the row at `i` (rows are in pre-order: `i` is the node's ordinal).
-    pub fn node_id_at(&self, i: usize) -> Option<i64> {
-        self.node_id.get(i).copied()
     }
 
     /// `(node_id, bstart, bend)` of the rows from `first` on, in pre-order.

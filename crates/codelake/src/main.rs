@@ -142,11 +142,11 @@ enum Command {
     },
 }
 
-/// `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (libmimalloc-sys 0.1.49 builds v3 and
-/// binds no constant for it).
+/// `mi_option_purge_delay` in mimalloc v2's `mi_option_e` (the v2 feature of libmimalloc-sys, see
+/// Cargo.toml; the crate binds no constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-/// `mi_option_allow_thp` in mimalloc v3's `mi_option_e` (likewise not bound).
-const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+/// `mi_option_allow_thp` in mimalloc v2's `mi_option_e` (likewise not bound).
+const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 37;
 
 fn main() {
     // A build frees and reallocates hundreds of megabytes of batches and Parquet buffers. With
