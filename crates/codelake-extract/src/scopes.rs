@@ -1150,24 +1150,20 @@ struct Analysis<'t> {
 impl Analysis<'_> {
     /// `analyze_block`: decides the scope of every symbol of `s` and its descendants. `bound`
     /// is `None` for the module. Returns the free names `s` passes up.
-    fn block(
-        &mut self,
-        s: usize,
-        bound: Option<&HashSet<Name>>,
-        global: &mut HashSet<Name>,
-    ) -> HashSet<Name> {
+    ///
+    /// CPython also threads a set of the names declared `global` through the blocks (each
+    /// child gets a copy); it only decides between two outcomes that are both
+    /// `GLOBAL_IMPLICIT`, so it is left out here (copying it for every child of a module with
+    /// hundreds of names was most of this analysis's time).
+    fn block(&mut self, s: usize, bound: Option<&HashSet<Name>>) -> HashSet<Name> {
         let mut local = HashSet::default();
         let mut free = HashSet::default();
         let mut scopes: HashMap<Name, SymScope> = HashMap::default();
-        let mut newglobal = HashSet::default();
         let mut newbound = HashSet::default();
         let is_class = self.scopes[s].kind == ScopeKind::Class;
         let function_like = self.scopes[s].function_like;
-        if is_class {
-            newglobal.extend(global.iter().cloned());
-            if let Some(b) = bound {
-                newbound.extend(b.iter().cloned());
-            }
+        if is_class && let Some(b) = bound {
+            newbound.extend(b.iter().cloned());
         }
         let symbols: Vec<(Name, u32)> = self.scopes[s]
             .symbols
@@ -1176,14 +1172,12 @@ impl Analysis<'_> {
             .collect();
         for (name, flags) in &symbols {
             let scope = if flags & DEF_GLOBAL != 0 {
-                global.insert(name.clone());
                 SymScope::GlobalExplicit
             } else if flags & DEF_NONLOCAL != 0 {
                 free.insert(name.clone());
                 SymScope::Free
             } else if flags & DEF_BOUND != 0 {
                 local.insert(name.clone());
-                global.remove(name);
                 SymScope::Local
             } else if bound.is_some_and(|b| b.contains(name)) {
                 free.insert(name.clone());
@@ -1206,15 +1200,13 @@ impl Analysis<'_> {
                         .cloned(),
                 );
             }
-            newglobal.extend(global.iter().cloned());
         } else {
             newbound.insert(Name::new_static("__class__"));
         }
         let mut allfree = HashSet::default();
         let children = self.scopes[s].children.clone();
         for c in children {
-            let mut temp_global = newglobal.clone();
-            let child_free = self.block(c, Some(&newbound), &mut temp_global);
+            let child_free = self.block(c, Some(&newbound));
             // CPython 3.11 never attaches an `_annotation` block to its parent (its contents
             // become strings): it is analysed here for name resolution only, and what it
             // reads does not make the parent's locals cells.
@@ -1608,11 +1600,10 @@ pub fn analyze(
     b.body(&module.body);
     b.exit();
     let mut tree = b.tree;
-    let mut global = HashSet::default();
     Analysis {
         scopes: &mut tree.scopes,
     }
-    .block(0, None, &mut global);
+    .block(0, None);
     resolve(&mut tree);
     tree
 }
