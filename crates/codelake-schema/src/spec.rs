@@ -20,6 +20,13 @@ pub const DESCRIPTION_KEY: &str = "description";
 /// The metadata key under which a field's SQL default (a literal, as SQL text) is kept; the DDL
 /// renders it as `DEFAULT <literal>`.
 pub const DEFAULT_KEY: &str = "default";
+/// The metadata key that marks a text column whose values are mostly distinct (source text,
+/// qualified names, docstrings, comments) with the value [`DISTINCT_VALUES`]: Parquet writes it
+/// without a dictionary, which would hash every value and hold nearly all of them for little
+/// or no saving (see `codelake_engine::storage::writer_properties`).
+pub const VALUES_KEY: &str = "values";
+/// See [`VALUES_KEY`].
+pub const DISTINCT_VALUES: &str = "distinct";
 
 #[derive(Debug, Clone)]
 pub struct TableSpec {
@@ -103,6 +110,22 @@ fn text(name: &str, description: &str) -> Field {
 
 fn opt_text(name: &str, description: &str) -> Field {
     col(name, DataType::Utf8, true, description)
+}
+
+/// Marks a text column's values as mostly distinct (see [`VALUES_KEY`]).
+fn distinct(field: Field) -> Field {
+    let mut metadata = field.metadata().clone();
+    metadata.insert(VALUES_KEY.to_string(), DISTINCT_VALUES.to_string());
+    field.with_metadata(metadata)
+}
+
+impl TableSpec {
+    /// Whether a column is marked as holding mostly distinct values (see [`VALUES_KEY`]).
+    pub fn column_values_distinct(&self, column: &str) -> bool {
+        self.schema.field_with_name(column).is_ok_and(|f| {
+            f.metadata().get(VALUES_KEY).map(String::as_str) == Some(DISTINCT_VALUES)
+        })
+    }
 }
 
 /// The `span` struct carried by every located row: the canonical byte span plus its derived
@@ -294,12 +317,12 @@ fn ast_nodes() -> TableSpec {
                 true,
                 "Operator class name(s): Add, And, Not, Lt,Eq (Compare lists them in order)",
             ),
-            col(
+            distinct(col(
                 "value",
                 DataType::Utf8,
                 true,
                 "repr() of a Constant's value; conversion of a FormattedValue",
-            ),
+            )),
         ])),
         keys: &["node_id"],
         sort_order: &[],
@@ -376,18 +399,18 @@ fn scopes() -> TableSpec {
                 false,
                 "module, class, function, lambda, comprehension, annotation, type_params or type_alias",
             ),
-            col(
+            distinct(col(
                 "name",
                 DataType::Utf8,
                 false,
                 "symtable's name: top, the def/class name, lambda, listcomp, setcomp, dictcomp, genexpr, _annotation",
-            ),
-            col(
+            )),
+            distinct(col(
                 "qualname",
                 DataType::Utf8,
                 false,
                 "__qualname__ style: C.m.<locals>.inner, f.<locals>.<lambda>",
-            ),
+            )),
             col(
                 "lineno",
                 DataType::Int32,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{Layer, TableSpec, col, flag, id, opt_id, opt_text, text};
+use super::{Layer, TableSpec, col, distinct, flag, id, opt_id, opt_text, text};
 
 fn int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, false, description)
@@ -88,11 +88,11 @@ pub(super) fn defs() -> TableSpec {
             "kind",
             "FunctionDef, AsyncFunctionDef, ClassDef or Lambda (CPython's ast class names)",
         ),
-        text("name", "The defined name; <lambda> for lambdas"),
-        opt_text(
+        distinct(text("name", "The defined name; <lambda> for lambdas")),
+        distinct(opt_text(
             "qualname",
             "Qualified name as in scopes.qualname (f.<locals>.g, C.m); null when not analysed",
-        ),
+        )),
         opt_id(
             "scope_id",
             "The scope of the body (scopes.scope_id); null when not analysed",
@@ -111,10 +111,10 @@ pub(super) fn defs() -> TableSpec {
         opt_offset("name_bend", "Span end of the identifier; null for lambdas"),
         flag("is_async", "True for async def"),
         int("decorator_count", "Number of decorators"),
-        opt_text(
+        distinct(opt_text(
             "docstring",
             "The docstring's value, when the body starts with one",
-        ),
+        )),
         opt_text("returns_annotation", "Source text of the return annotation"),
         text_list(
             "bases",
@@ -221,7 +221,7 @@ pub(super) fn call_args() -> TableSpec {
             "The keyword of a keyword argument; null if positional",
         ),
         opt_text("star", "* or ** for unpacked arguments; null otherwise"),
-        text("text", "Source text of the argument's value"),
+        distinct(text("text", "Source text of the argument's value")),
     ];
     f.extend(span("the whole argument (keyword= and * included)"));
     f.push(source());
@@ -283,7 +283,7 @@ pub(super) fn decorators() -> TableSpec {
         id("def_id", "The decorated def (defs.def_id)"),
         opt_id("node_id", "The decorator expression in ast_nodes"),
         int("position", "0-based position, top to bottom"),
-        text("text", "Source text of the expression after @"),
+        distinct(text("text", "Source text of the expression after @")),
         opt_text(
             "dotted",
             "The decorator as a dotted name when it is a.b.c or a call of one (app.route for @app.route('/'))",
@@ -307,10 +307,10 @@ pub(super) fn docstrings() -> TableSpec {
         opt_id("def_id", "The documented def; null for a module docstring"),
         opt_id("owner_node_id", "The Module or def node in ast_nodes"),
         opt_id("node_id", "The string Constant in ast_nodes"),
-        text(
+        distinct(text(
             "text",
             "The docstring's value (escapes decoded, not dedented)",
-        ),
+        )),
     ];
     f.extend(span("the string literal"));
     f.push(source());
@@ -356,7 +356,7 @@ pub(super) fn comments() -> TableSpec {
     let mut f = vec![
         id("comment_id", "Stable hash of file and span"),
         id("file_id", "The file"),
-        text("text", "The comment, from # to the end of the line"),
+        distinct(text("text", "The comment, from # to the end of the line")),
     ];
     f.extend(span("the comment"));
     f.extend([
