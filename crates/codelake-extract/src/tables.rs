@@ -108,11 +108,36 @@ struct Fixed<T> {
     nulls: NullBufferBuilder,
 }
 
+impl<T: Default> Default for Fixed<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Default> Fixed<T> {
     fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    fn with_capacity(rows: usize) -> Self {
         Self {
-            values: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
+            values: Vec::with_capacity(rows),
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    /// Appends one value that may be null.
+    #[inline]
+    fn push_opt(&mut self, value: Option<T>) {
+        match value {
+            Some(v) => {
+                self.values.push(v);
+                self.nulls.append_non_null();
+            }
+            None => {
+                self.values.push(T::default());
+                self.nulls.append_null();
+            }
         }
     }
 
@@ -144,6 +169,20 @@ impl<T: Default> Fixed<T> {
     /// Takes the values and their nulls, leaving room for as many.
     fn take(&mut self) -> (Vec<T>, Option<arrow_buffer::NullBuffer>) {
         (take_sized(&mut self.values), self.nulls.finish())
+    }
+}
+
+impl Fixed<i64> {
+    fn finish_i64(&mut self) -> Int64Array {
+        let (values, nulls) = self.take();
+        Int64Array::new(values.into(), nulls)
+    }
+}
+
+impl Fixed<i32> {
+    fn finish_i32(&mut self) -> Int32Array {
+        let (values, nulls) = self.take();
+        Int32Array::new(values.into(), nulls)
     }
 }
 
@@ -210,14 +249,8 @@ impl ColBuf {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            ColBuf::I64(b) => {
-                let (values, nulls) = b.take();
-                Arc::new(Int64Array::new(values.into(), nulls))
-            }
-            ColBuf::I32(b) => {
-                let (values, nulls) = b.take();
-                Arc::new(Int32Array::new(values.into(), nulls))
-            }
+            ColBuf::I64(b) => Arc::new(b.finish_i64()),
+            ColBuf::I32(b) => Arc::new(b.finish_i32()),
             ColBuf::Str(b) => Arc::new(b.finish()),
             ColBuf::Bool(b, nulls) => Arc::new(BooleanArray::new(b.finish(), nulls.finish())),
             ColBuf::StrList(b, _) => Arc::new(b.finish()),
@@ -645,9 +678,9 @@ pub struct AstRow<'s> {
 pub struct AstRows {
     node_id: Vec<i64>,
     file_id: Vec<i64>,
-    parent_id: Vec<Option<i64>>,
+    parent_id: Fixed<i64>,
     field: StringBuilder,
-    field_index: Vec<Option<i32>>,
+    field_index: Fixed<i32>,
     ordinal: Vec<i32>,
     depth: Vec<i32>,
     kind: StringBuilder,
@@ -670,9 +703,9 @@ impl AstRows {
         Self {
             node_id: Vec::with_capacity(rows),
             file_id: Vec::with_capacity(rows),
-            parent_id: Vec::with_capacity(rows),
+            parent_id: Fixed::with_capacity(rows),
             field: strings(),
-            field_index: Vec::with_capacity(rows),
+            field_index: Fixed::with_capacity(rows),
             ordinal: Vec::with_capacity(rows),
             depth: Vec::with_capacity(rows),
             kind: StringBuilder::with_capacity(rows, rows * 8),
@@ -729,16 +762,16 @@ impl AstRows {
         ] {
             v.reserve(rows);
         }
-        self.parent_id.reserve(rows);
-        self.field_index.reserve(rows);
+        self.parent_id.values.reserve(rows);
+        self.field_index.values.reserve(rows);
     }
 
     pub fn push(&mut self, r: AstRow<'_>) {
         self.node_id.push(r.node_id);
         self.file_id.push(r.file_id);
-        self.parent_id.push(r.parent_id);
+        self.parent_id.push_opt(r.parent_id);
         self.field.append_option(r.field);
-        self.field_index.push(r.field_index);
+        self.field_index.push_opt(r.field_index);
         self.ordinal.push(r.ordinal);
         self.depth.push(r.depth);
         self.kind.append_value(r.kind);
@@ -776,9 +809,9 @@ impl AstRows {
             vec![
                 Arc::new(Int64Array::from(take_sized(&mut self.node_id))),
                 Arc::new(Int64Array::from(take_sized(&mut self.file_id))),
-                Arc::new(Int64Array::from(take_sized(&mut self.parent_id))),
+                Arc::new(self.parent_id.finish_i64()),
                 Arc::new(finish_sized(&mut self.field)),
-                Arc::new(Int32Array::from(take_sized(&mut self.field_index))),
+                Arc::new(self.field_index.finish_i32()),
                 Arc::new(Int32Array::from(take_sized(&mut self.ordinal))),
                 Arc::new(Int32Array::from(take_sized(&mut self.depth))),
                 Arc::new(finish_sized(&mut self.kind)),
