@@ -311,6 +311,22 @@ impl ChannelSink {
 
 impl EvidenceSink for ChannelSink {
     fn send(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
+        // A batch already half the target size (a chunk's `ast_nodes`) goes as it is, after the
+        // smaller ones gathered before it: copying it into a bigger one buys nothing.
+        if batch.num_rows() >= TARGET_BATCH_ROWS / 2 {
+            let earlier = {
+                let mut pending = self
+                    .pending
+                    .lock()
+                    .map_err(|_| "evidence buffer poisoned".to_string())?;
+                pending
+                    .remove(&table)
+                    .map(|(batches, _)| batches)
+                    .unwrap_or_default()
+            };
+            self.flush(table, earlier)?;
+            return self.flush(table, vec![batch]);
+        }
         let ready = {
             let mut pending = self
                 .pending
