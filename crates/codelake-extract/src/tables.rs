@@ -153,16 +153,7 @@ impl<T: Default> Fixed<T> {
     #[inline]
     fn extend_opt(&mut self, values: impl Iterator<Item = Option<T>>) {
         for v in values {
-            match v {
-                Some(v) => {
-                    self.values.push(v);
-                    self.nulls.append_non_null();
-                }
-                None => {
-                    self.values.push(T::default());
-                    self.nulls.append_null();
-                }
-            }
+            self.push_opt(v);
         }
     }
 
