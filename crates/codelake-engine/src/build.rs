@@ -880,3 +880,73 @@ pub async fn table_versions(db: &std::path::Path) -> Result<BTreeMap<String, i64
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    /// A batch of one Int64 column holding `from..from + n`.
+    fn numbers(schema: &SchemaRef, from: i64, n: usize) -> RecordBatch {
+        let values = Int64Array::from_iter_values(from..from + n as i64);
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(values)]).expect("one column")
+    }
+
+    fn sink(table: Table, keep: bool) -> (ChannelSink, mpsc::Receiver<BatchResult>) {
+        let (tx, rx) = mpsc::channel(16);
+        let sink = ChannelSink {
+            senders: HashMap::from([(table, tx)]),
+            pending: Mutex::new(HashMap::new()),
+            kept: keep.then(|| Mutex::new(HashMap::new())),
+            read: Arc::new(OnceLock::new()),
+        };
+        (sink, rx)
+    }
+
+    /// The sink gathers small batches up to the target size, passes a batch already half that
+    /// size on as it is (after the ones gathered before it), and flushes the rest at the end:
+    /// every row once, in the order sent, to the writer and to the batches kept for the rules.
+    #[test]
+    fn the_sink_gathers_small_batches_and_passes_big_ones_in_order() {
+        let schema: SchemaRef =
+            Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        let table = Table::Calls;
+        let (sink, mut rx) = sink(table, true);
+        let big = TARGET_BATCH_ROWS / 2;
+        let mut next = 0;
+        let mut send = |n: usize| {
+            sink.send(table, numbers(&schema, next, n)).expect("sent");
+            next += n as i64;
+        };
+        send(100);
+        send(200);
+        assert!(rx.try_recv().is_err(), "small batches wait");
+        send(big);
+        for _ in 0..3 {
+            send(5_000);
+        }
+        send(2_000);
+        send(7);
+        sink.finish().expect("finished");
+        let mut sizes = Vec::new();
+        let mut rows = Vec::new();
+        while let Ok(batch) = rx.try_recv() {
+            let batch = batch.expect("a batch");
+            sizes.push(batch.num_rows());
+            let column = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("i64");
+            rows.extend(column.values().iter().copied());
+        }
+        // The two small ones together, the big one alone, the next four gathered until they
+        // reach the target, the last one at the end.
+        assert_eq!(sizes, [300, big, 17_000, 7]);
+        assert_eq!(rows, (0..next).collect::<Vec<_>>());
+        let kept = sink.take_kept().expect("kept");
+        let kept_sizes: Vec<usize> = kept[&table].iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(kept_sizes, sizes);
+    }
+}
