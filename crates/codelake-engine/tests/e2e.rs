@@ -762,14 +762,21 @@ async fn candidates_below_min_confidence_are_unresolved_once() {
     );
 }
 
-/// `--no-relations` writes every CPG table empty and typed, and says so in the manifest.
+/// `--no-relations` leaves every CPG table empty and typed, also over a database whose CPG
+/// tables have rows from an earlier build, and says so in the manifest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_build_without_relations_has_empty_typed_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let mut opts = options(&db, 2);
-    opts.relations = false;
-    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    // Fresh, then with the rules, then without them again.
+    for relations in [false, true, false] {
+        opts.relations = relations;
+        build(&opts, Arc::new(NoProgress)).await.unwrap();
+        let ctx = open_session(&db).await.unwrap();
+        let nodes = one(&ctx, "SELECT count(*) FROM cpg_nodes").await;
+        assert_eq!(nodes == "0", !relations, "{nodes} nodes");
+    }
     let ctx = open_session(&db).await.unwrap();
     for spec in codelake_schema::layer(codelake_schema::Layer::Cpg) {
         assert_eq!(
