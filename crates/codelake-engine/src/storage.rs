@@ -20,8 +20,8 @@ use deltalake::parquet::schema::types::ColumnPath;
 /// Rows per Parquet row group (see [`writer_properties_builder`]).
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 
-/// The Parquet writer settings of a table: chunk-level statistics (for strings only where the
-/// table is sorted or keyed by them); strings dictionary-encoded (but those marked as mostly
+/// The Parquet writer settings of a table: chunk-level statistics (for strings and integers
+/// only where the table is sorted or keyed by them); strings dictionary-encoded (but those marked as mostly
 /// distinct, see `codelake_schema::spec::VALUES_KEY`) and Snappy-compressed; hash
 /// ids plain, other integers delta-encoded and not compressed. No integer column gets a
 /// dictionary: ids and byte offsets are nearly all distinct, so one never pays for them, and
@@ -82,6 +82,14 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
             }
             let path = column.path().clone();
             let name = column.name();
+            // Like a string's, an integer's min and max prune nothing unless the rows are sorted
+            // or keyed by it: offsets, lines and ordinals restart in every file and a row group
+            // holds dozens of files; ids are hashes. Computing them cost 5-20% of a table's
+            // encoding.
+            let top = path.parts().first().map_or(name, String::as_str);
+            if !spec.sort_order.contains(&top) && !spec.keys.contains(&top) {
+                b = b.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+            }
             if name.ends_with("_id") && name != "file_id" {
                 b = b.set_column_encoding(path.clone(), Encoding::PLAIN);
                 if path.parts().len() == 1 && sole_key == Some(name) {
@@ -185,6 +193,14 @@ mod tests {
                         assert_eq!(
                             (props.encoding(path), props.compression(path)),
                             (Some(want.0), want.1),
+                            "{}.{path}",
+                            spec.name
+                        );
+                        let top = path.parts()[0].as_str();
+                        let ordered = spec.sort_order.contains(&top) || spec.keys.contains(&top);
+                        assert_eq!(
+                            props.statistics_enabled(path) == EnabledStatistics::None,
+                            !ordered,
                             "{}.{path}",
                             spec.name
                         );
