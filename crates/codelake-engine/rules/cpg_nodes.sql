@@ -2,8 +2,11 @@
 -- FILE, MODULE, SCOPE, BINDING (spanning its site node), EXTERNAL_MODULE and BUILTIN.
 -- (A scope without an AST node of its own, or a binding without a site node, keeps its
 -- own span and has no span struct.)
+-- (The Module is the one node of a file without a parent, `codelake diag` checks it: testing
+-- the null mask of parent_id is cheaper than comparing the kind of all 1.46 M AST nodes of
+-- Django, twice; 0.06 CPU-s.)
 WITH module_spans AS (
-  SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.kind = 'Module'
+  SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.parent_id IS NULL
 )
 SELECT n.node_id, n.kind, n.file_id, f.path, n.bstart, n.bend, n.name, dq.qualname, n.span
 -- The joins name their small side first: in a single-partition plan a hash join builds its table

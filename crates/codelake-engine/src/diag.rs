@@ -81,6 +81,12 @@ pub fn queries() -> Vec<(String, String)> {
          WHERE x.n IS NULL OR y.n IS NULL OR x.n <> y.n"
             .to_string(),
     ));
+    // cpg_nodes finds each file's Module as its AST node without a parent.
+    q.push((
+        "the Modules are the AST nodes without a parent".to_string(),
+        "SELECT count(*) FROM ast_nodes n WHERE (n.parent_id IS NULL) <> (n.kind = 'Module')"
+            .to_string(),
+    ));
     for spec in registry() {
         if spec.keys.is_empty() {
             continue;
