@@ -781,35 +781,25 @@ pub fn comments<'a>(
     }
     found.sort_unstable();
     let (ids, starts, ends) = nodes;
-    // Sweep the nodes by start (ancestors first) with a stack of the open ones; spans nest, so
-    // the top of the stack is the innermost node containing a point.
-    // Pre-order is nearly sorted so (decorators and a few others start before their parent's
-    // span): a stable sort, which runs in near-linear time on such input, keeps ties in
-    // pre-order.
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by_key(|&i| (starts[i], std::cmp::Reverse(ends[i])));
-    let mut stack: Vec<usize> = Vec::new();
+    // The owner of a comment is the innermost node whose span holds its start. Spans nest
+    // along the tree, so the nodes holding a point are a chain of ancestors, met in pre-order
+    // outermost first: walking the nodes in pre-order, each takes the comments its span holds
+    // from the ones before it, and the last to take a comment is its innermost holder. (Nodes
+    // with equal spans, an expression statement and its call, go to the later, inner one.)
+    // Each node finds its comments by two binary searches over the few comments, where
+    // sorting the file's nodes by start cost 1% of an evidence build.
+    let at: Vec<i64> = found.iter().map(|&(s, _)| (base + s) as i64).collect();
     let mut owners = vec![None; found.len()];
-    let mut next = 0;
-    let resolve =
-        |stack: &mut Vec<usize>, upto: i64, owners: &mut Vec<Option<i64>>, next: &mut usize| {
-            while *next < found.len() && ((base + found[*next].0) as i64) < upto {
-                let at = (base + found[*next].0) as i64;
-                while stack.last().is_some_and(|&top| ends[top] <= at) {
-                    stack.pop();
-                }
-                owners[*next] = stack.last().map(|&top| ids[top]);
-                *next += 1;
-            }
-        };
-    for &i in &order {
-        resolve(&mut stack, starts[i], &mut owners, &mut next);
-        while stack.last().is_some_and(|&top| ends[top] <= starts[i]) {
-            stack.pop();
+    for ((&id, &start), &end) in ids.iter().zip(starts).zip(ends) {
+        let first = at.partition_point(|&p| p < start);
+        if first == at.len() || at[first] >= end {
+            continue;
         }
-        stack.push(i);
+        let last = first + at[first..].partition_point(|&p| p < end);
+        for owner in &mut owners[first..last] {
+            *owner = Some(id);
+        }
     }
-    resolve(&mut stack, i64::MAX, &mut owners, &mut next);
 
     for (k, &(s, e)) in found.iter().enumerate() {
         let comment = text.get(s as usize..e as usize).unwrap_or("");
