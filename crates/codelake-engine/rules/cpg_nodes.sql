@@ -37,10 +37,11 @@ WHERE s.kind = 'module'
 UNION ALL
 -- SCOPE and BINDING nodes take the span struct of their AST node: both are gathered first, so
 -- the million AST nodes stream past one hash table of the two, not past one of each.
--- (A scope keeps its own offsets; a binding takes its site node's.)
+-- Their offsets are that node's too, so that a row's offsets and span struct agree: a decorated
+-- def's scope starts at its first decorator in `scopes` (ruff's range) but its node, as in
+-- CPython, at `def`.
 SELECT sb.node_id, sb.kind, sb.file_id, sb.path,
-       CASE WHEN sb.kind = 'BINDING' THEN COALESCE(n.bstart, sb.bstart) ELSE sb.bstart END,
-       CASE WHEN sb.kind = 'BINDING' THEN COALESCE(n.bend, sb.bend) ELSE sb.bend END,
+       COALESCE(n.bstart, sb.bstart), COALESCE(n.bend, sb.bend),
        sb.name, sb.qualname, n.span
 FROM (
   SELECT s.scope_id AS node_id, 'SCOPE' AS kind, s.file_id, f.path, s.node_id AS site_id,
@@ -59,14 +60,21 @@ FROM (
 ) sb
 LEFT JOIN ast_nodes n ON n.node_id = sb.site_id
 UNION ALL
--- (The imports import_targets classifies external, with the same ids.)
-SELECT DISTINCT stable_id('external_module', it.src_module), 'EXTERNAL_MODULE',
+-- (The imports import_targets classifies external, with the same ids; and the top-level
+-- package an external `import a.b` binds, which module_exports gives as the target of a
+-- re-export of `a`.)
+SELECT DISTINCT stable_id('external_module', x.module), 'EXTERNAL_MODULE',
        CAST(NULL AS BIGINT) AS file_id,
-       CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, it.src_module AS name,
-       it.src_module AS qualname,
+       CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, x.module AS name,
+       x.module AS qualname,
        CAST(NULL AS STRUCT<bstart BIGINT, bend BIGINT, start_line INT, start_col INT, end_line INT, end_col INT>)
-FROM import_sites it
-WHERE NOT it.beyond_top AND it.src_node_id IS NULL AND NOT it.in_repo_package
+FROM (
+  SELECT it.src_module AS module FROM import_sites it
+  WHERE NOT it.beyond_top AND it.src_node_id IS NULL AND NOT it.in_repo_package
+  UNION ALL
+  SELECT split_part(it.src_module, '.', 1) FROM import_sites it
+  WHERE it.binds_top_package AND NOT it.in_repo_package
+) x
 UNION ALL
 SELECT DISTINCT stable_id('builtin', r.name), 'BUILTIN', CAST(NULL AS BIGINT) AS file_id,
        CAST(NULL AS VARCHAR) AS path, CAST(NULL AS BIGINT) AS bstart, CAST(NULL AS BIGINT) AS bend, r.name,

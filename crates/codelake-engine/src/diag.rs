@@ -112,6 +112,17 @@ pub fn queries() -> Vec<(String, String)> {
         if !(has("file_id") && has("bstart") && has("bend")) || spec.name == "extract_errors" {
             continue;
         }
+        if spec.schema.field_with_name("span").is_ok() {
+            q.push((
+                format!("{} offsets agree with their span structs", spec.name),
+                format!(
+                    "SELECT count(*) FROM {t} x WHERE x.span IS NOT NULL \
+                     AND (get_field(x.span, 'bstart') <> x.bstart \
+                          OR get_field(x.span, 'bend') <> x.bend)",
+                    t = spec.name
+                ),
+            ));
+        }
         q.push((
             format!("{} spans lie within their files", spec.name),
             format!(

@@ -702,6 +702,61 @@ async fn star_imports_follow_composed_dunder_all() {
     );
 }
 
+/// A re-exported name ends at a node that exists: `import ext.sub` binds the external package
+/// `ext`, which gets an EXTERNAL_MODULE node of its own; a module under one of the repository's
+/// packages that has no file (a compiled extension) is not external, and the import of a name
+/// re-exported from it is unresolved, not an edge to nowhere. (Found on the standard library's
+/// site-packages: wrapt, mpmath.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_exports_of_external_and_missing_modules_end_at_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    write_repo(
+        &repo,
+        &[
+            ("pkg/__init__.py", ""),
+            (
+                "pkg/wrappers.py",
+                "from ._speedups import Proxy
+",
+            ),
+            (
+                "pkg/backend.py",
+                "import extlib.sub
+",
+            ),
+            (
+                "main.py",
+                "from pkg.wrappers import Proxy
+from pkg.backend import extlib
+",
+            ),
+        ],
+    );
+    let db = dir.path().join("db");
+    let mut opts = options(&db, 1);
+    opts.repo = repo;
+    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    let ctx = open_session(&db).await.unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT i.name, COALESCE(d.kind || ' ' || d.name, u.reason) FROM imports i \
+         JOIN files f ON f.file_id = i.file_id AND f.path = 'main.py' \
+         LEFT JOIN cpg_edges e ON e.src_id = i.node_id AND e.kind = 'IMPORTS' \
+         LEFT JOIN cpg_nodes d ON d.node_id = e.dst_id \
+         LEFT JOIN unresolved u ON u.node_id = i.node_id \
+         ORDER BY i.name",
+    )
+    .await;
+    assert_eq!(
+        got,
+        ["Proxy|not_in_module", "extlib|EXTERNAL_MODULE extlib"]
+    );
+    for c in codelake_engine::diag::run(&ctx).await.unwrap() {
+        assert!(c.passed(), "{}: {} {:?}", c.name, c.failures, c.detail);
+    }
+}
+
 /// `min_confidence` drops the candidates of ambiguous names: a name with two binding sites
 /// keeps both at the default (0.5 each) and neither at 0.6, where the site goes to
 /// `unresolved` as below_confidence, once; names with one site keep theirs.
