@@ -423,8 +423,18 @@ fn scopes() -> TableSpec {
                 false,
                 "The AST node that opens the scope",
             ),
-            col("bstart", DataType::Int64, false, "Span start of that node"),
-            col("bend", DataType::Int64, false, "Span end of that node"),
+            col(
+                "bstart",
+                DataType::Int64,
+                false,
+                "Span start of the scope's whole definition, decorators included (as in `defs`)",
+            ),
+            col(
+                "bend",
+                DataType::Int64,
+                false,
+                "Span end of the scope's whole definition",
+            ),
             flag(
                 "is_generator",
                 "The scope contains yield (or is a generator expression)",
