@@ -5,7 +5,23 @@
 --                            submodules, following re-exports), else the submodule m.name;
 --   anything from outside the repository -> an EXTERNAL_MODULE node.
 -- target_kind is def, binding, module, external or, for a failure, unresolved (with reason).
-WITH found AS (
+-- A name a repository module does not bind is `not_in_module`, or `star_import` when the module
+-- star-imports (directly or through repository modules it star-imports) from a module whose
+-- names are unknown, one outside the repository (`from _struct import *` in `struct`).
+WITH RECURSIVE opaque(module, depth) AS (
+  -- (Text columns go through concat(x, ''): the recursive union must not inherit the tables'
+  -- field metadata, which its recursive term cannot carry.)
+  SELECT concat(l.module, ''), CAST(0 AS BIGINT)
+  FROM module_links l
+  LEFT JOIN module_index src ON src.module = l.src_module
+  WHERE l.is_star AND src.module IS NULL
+  UNION ALL
+  SELECT concat(l.module, ''), o.depth + 1
+  FROM opaque o
+  JOIN module_links l ON l.is_star AND l.src_module = o.module
+  WHERE o.depth < $max_reexport_depth
+),
+found AS (
   -- Named imports from a repository module, through its exports.
   SELECT c.node_id, e.target_kind, e.target_id, e.target_module
   FROM import_sites c
@@ -38,6 +54,7 @@ SELECT c.node_id, c.file_id, c.bstart, c.bend,
             WHEN c.src_node_id IS NOT NULL AND (c.kind = 'import' OR c.is_star) THEN CAST(NULL AS VARCHAR)
             WHEN c.src_node_id IS NULL AND NOT c.in_repo_package THEN CAST(NULL AS VARCHAR)
             WHEN c.src_node_id IS NULL THEN 'module_not_found'
+            WHEN op.module IS NOT NULL THEN 'star_import'
             ELSE 'not_in_module' END AS reason,
        CASE WHEN c.beyond_top
               -- As written: `from ..x import y` -> ..x.y, `from .. import y` -> ..y.
@@ -47,3 +64,4 @@ SELECT c.node_id, c.file_id, c.bstart, c.bend,
             ELSE c.src_module || '.' || c.name END AS looked_up
 FROM import_sites c
 LEFT JOIN found f ON f.node_id = c.node_id
+LEFT JOIN (SELECT DISTINCT o.module FROM opaque o) op ON op.module = c.src_module

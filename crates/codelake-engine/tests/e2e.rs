@@ -706,7 +706,8 @@ async fn star_imports_follow_composed_dunder_all() {
 /// `ext`, which gets an EXTERNAL_MODULE node of its own; a module under one of the repository's
 /// packages that has no file (a compiled extension) is not external, and the import of a name
 /// re-exported from it is unresolved, not an edge to nowhere. (Found on the standard library's
-/// site-packages: wrapt, mpmath.)
+/// site-packages: wrapt, mpmath.) A name missing from a module that star-imports an external
+/// module is unresolved as `star_import`: it may come from there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn re_exports_of_external_and_missing_modules_end_at_nodes() {
     let dir = tempfile::tempdir().unwrap();
