@@ -23,19 +23,19 @@ WITH RECURSIVE exports(module, name, target_kind, target_id, target_module, dept
                   stable_id('external_module', COALESCE(l.src_module, ''))),
          concat(COALESCE(target.module, l.src_module), ''),
          CAST(0 AS BIGINT)
-  -- A module outside the repository is external, as `import_sites` classifies it (which makes
-  -- the EXTERNAL_MODULE nodes): one under a top-level package of the repository that has no
-  -- file there (a compiled extension, a generated module) is not, and stays unresolved.
+  -- A module outside the repository is external as `import_sites` classifies the import
+  -- (which makes the EXTERNAL_MODULE nodes): one under a top-level package of the repository
+  -- that has no file there (a compiled extension, a generated module) is not, and stays
+  -- unresolved.
   FROM module_links l
+  JOIN import_sites it ON it.node_id = l.import_node_id
   LEFT JOIN module_index src ON src.module = l.src_module
   LEFT JOIN module_index target
     ON target.module = CASE WHEN l.kind = 'import' THEN l.src_module
                             ELSE concat(l.src_module, '.', l.src_name) END
-  LEFT JOIN (SELECT DISTINCT split_part(mi.module, '.', 1) AS top FROM module_index mi) tp
-    ON tp.top = split_part(l.src_module, '.', 1)
   WHERE NOT l.is_star AND l.src_module IS NOT NULL
     AND (target.module IS NOT NULL
-         OR (tp.top IS NULL AND (l.kind = 'import' OR src.module IS NULL)))
+         OR (NOT it.in_repo_package AND (l.kind = 'import' OR src.module IS NULL)))
   UNION ALL
   -- Re-exports: `from S import X [as N]` and `from S import *` in M, for S in the repository.
   SELECT concat(l.module, ''),

@@ -649,6 +649,23 @@ fn write_repo(root: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// Each import alias of `main.py` with where it leads: `node` (an SQL expression over the
+/// target node `d`) for an IMPORTS edge, else the reason it is unresolved; ordered by name.
+async fn import_outcomes(ctx: &SessionContext, node: &str) -> Vec<String> {
+    rows(
+        ctx,
+        &format!(
+            "SELECT i.name, COALESCE({node}, u.reason) FROM imports i \
+             JOIN files f ON f.file_id = i.file_id AND f.path = 'main.py' \
+             LEFT JOIN cpg_edges e ON e.src_id = i.node_id AND e.kind = 'IMPORTS' \
+             LEFT JOIN cpg_nodes d ON d.node_id = e.dst_id \
+             LEFT JOIN unresolved u ON u.node_id = i.node_id \
+             ORDER BY i.name"
+        ),
+    )
+    .await
+}
+
 /// `from m import *` binds m's `__all__` when it has one, including an `__all__` composed from
 /// other modules' (`from .a import __all__ as a_all; __all__ = a_all + [...]`), else its
 /// public names; `from m import name` follows such chains to the definition.
@@ -678,18 +695,8 @@ async fn star_imports_follow_composed_dunder_all() {
     opts.repo = repo;
     build(&opts, Arc::new(NoProgress)).await.unwrap();
     let ctx = open_session(&db).await.unwrap();
-    let got = rows(
-        &ctx,
-        "SELECT i.name, COALESCE(d.qualname, u.reason) FROM imports i \
-         JOIN files f ON f.file_id = i.file_id AND f.path = 'main.py' \
-         LEFT JOIN cpg_edges e ON e.src_id = i.node_id AND e.kind = 'IMPORTS' \
-         LEFT JOIN cpg_nodes d ON d.node_id = e.dst_id \
-         LEFT JOIN unresolved u ON u.node_id = i.node_id \
-         ORDER BY i.name",
-    )
-    .await;
     assert_eq!(
-        got,
+        import_outcomes(&ctx, "d.qualname").await,
         [
             "_private|pkg.d._private",
             "public|pkg.d.public",
@@ -716,21 +723,13 @@ async fn re_exports_of_external_and_missing_modules_end_at_nodes() {
         &repo,
         &[
             ("pkg/__init__.py", ""),
-            (
-                "pkg/wrappers.py",
-                "from ._speedups import Proxy
-",
-            ),
-            (
-                "pkg/backend.py",
-                "import extlib.sub
-",
-            ),
+            ("pkg/wrappers.py", "from ._speedups import Proxy\n"),
+            ("pkg/backend.py", "import extlib.sub\n"),
+            ("pkg/shim.py", "from _cext import *\n"),
             (
                 "main.py",
-                "from pkg.wrappers import Proxy
-from pkg.backend import extlib
-",
+                "from pkg.wrappers import Proxy\nfrom pkg.backend import extlib\n\
+                 from pkg.shim import fast\n",
             ),
         ],
     );
@@ -739,19 +738,13 @@ from pkg.backend import extlib
     opts.repo = repo;
     build(&opts, Arc::new(NoProgress)).await.unwrap();
     let ctx = open_session(&db).await.unwrap();
-    let got = rows(
-        &ctx,
-        "SELECT i.name, COALESCE(d.kind || ' ' || d.name, u.reason) FROM imports i \
-         JOIN files f ON f.file_id = i.file_id AND f.path = 'main.py' \
-         LEFT JOIN cpg_edges e ON e.src_id = i.node_id AND e.kind = 'IMPORTS' \
-         LEFT JOIN cpg_nodes d ON d.node_id = e.dst_id \
-         LEFT JOIN unresolved u ON u.node_id = i.node_id \
-         ORDER BY i.name",
-    )
-    .await;
     assert_eq!(
-        got,
-        ["Proxy|not_in_module", "extlib|EXTERNAL_MODULE extlib"]
+        import_outcomes(&ctx, "d.kind || ' ' || d.name").await,
+        [
+            "Proxy|not_in_module",
+            "extlib|EXTERNAL_MODULE extlib",
+            "fast|star_import",
+        ]
     );
     for c in codelake_engine::diag::run(&ctx).await.unwrap() {
         assert!(c.passed(), "{}: {} {:?}", c.name, c.failures, c.detail);
