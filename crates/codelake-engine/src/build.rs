@@ -227,11 +227,12 @@ impl EvidenceInMemory {
     }
 }
 
-/// Rows gathered before a batch goes to a writer: a chunk's batches of the smaller tables are
-/// small.
+/// Rows gathered before a batch is kept for the rules (and sent to its writer): a chunk's
+/// batches of the smaller tables are small.
 const TARGET_BATCH_ROWS: usize = 16 * 1024;
 
-/// The extraction side of the channels: coalesces per-file batches and sends them on.
+/// The extraction side of the channels: sends each chunk's batches on, coalesced when the rules
+/// keep them.
 struct ChannelSink {
     senders: HashMap<Table, mpsc::Sender<BatchResult>>,
     pending: Mutex<HashMap<Table, (Vec<RecordBatch>, usize)>>,
@@ -311,6 +312,13 @@ impl ChannelSink {
 
 impl EvidenceSink for ChannelSink {
     fn send(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
+        // Without the rules the batches only go to the Parquet writers, which take small ones
+        // as they are: gathering them first copied them for nothing (on Django the evidence
+        // build faulted 9% more pages with it). The rules keep what they read in memory, where
+        // small batches would cost every operator over them.
+        if self.kept.is_none() {
+            return self.push(table, batch);
+        }
         // A batch already half the target size (a chunk's `ast_nodes`) goes as it is, after the
         // smaller ones gathered before it: copying it into a bigger one buys nothing.
         if batch.num_rows() >= TARGET_BATCH_ROWS / 2 {
