@@ -381,11 +381,17 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         path: opts.db.clone(),
         source,
     })?;
-    // The tables are opened (or created) side by side.
-    let opened = futures::future::try_join_all(
-        Table::ALL
-            .iter()
-            .map(|table| storage::ensure(&opts.db, table.spec())),
+    // The tables are opened (or created) side by side, with the table of runs the build ends by
+    // appending to.
+    let runs_spec = codelake_schema::spec("runs")
+        .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
+    let (opened, runs) = futures::future::try_join(
+        futures::future::try_join_all(
+            Table::ALL
+                .iter()
+                .map(|table| storage::ensure(&opts.db, table.spec())),
+        ),
+        storage::ensure(&opts.db, runs_spec),
     )
     .await?;
     // The rules are planned while the files are extracted: planning reads only the tables'
@@ -571,12 +577,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     stage("relate");
 
     progress.stage("validating");
-    let runs_spec = codelake_schema::spec("runs")
-        .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
-    let runs = storage::ensure(&opts.db, runs_spec).await?;
     let tables = {
         let mut w = lock(&written)?;
-        w.insert(runs_spec.name, runs);
+        w.insert(runs_spec.name, runs.clone());
         std::mem::take(&mut *w)
     };
     let checked = session::session_over(
@@ -622,7 +625,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         stages: &stages,
         elapsed: start.elapsed(),
     });
-    manifest::record(&opts.db, &doc).await?;
+    manifest::record(&opts.db, &doc, runs).await?;
     Ok(BuildReport {
         rows,
         run_id,

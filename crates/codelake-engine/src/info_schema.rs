@@ -121,17 +121,23 @@ pub async fn validate(ctx: &SessionContext, specs: &[TableSpec]) -> Result<()> {
     Ok(())
 }
 
-/// The views of `information_schema` a build snapshots, with the order that makes each
-/// snapshot deterministic.
-pub const SNAPSHOT_VIEWS: &[(&str, &str)] = &[
-    ("tables", "table_catalog, table_schema, table_name"),
+/// The views of `information_schema` a build snapshots, with the columns they are ordered by
+/// first; the other columns follow, so that the order is total (a function has one row per
+/// signature, all with the same names) and the snapshot deterministic.
+pub const SNAPSHOT_VIEWS: &[(&str, &[&str])] = &[
+    ("tables", &["table_catalog", "table_schema", "table_name"]),
     (
         "columns",
-        "table_catalog, table_schema, table_name, ordinal_position",
+        &[
+            "table_catalog",
+            "table_schema",
+            "table_name",
+            "ordinal_position",
+        ],
     ),
-    ("routines", "routine_name, specific_name"),
-    ("parameters", "specific_name, rid, ordinal_position"),
-    ("df_settings", "name"),
+    ("routines", &["routine_name", "specific_name"]),
+    ("parameters", &["specific_name", "rid", "ordinal_position"]),
+    ("df_settings", &["name"]),
 ];
 
 /// Snapshots `information_schema` as JSON lines, one file per view, into `dir`; returns the
@@ -141,32 +147,97 @@ pub async fn snapshot(ctx: &SessionContext, dir: &std::path::Path) -> Result<Str
         path: dir.to_path_buf(),
         source,
     })?;
+    // The views are read side by side, one task each (routines and parameters, which list
+    // every function of the session, take most of the time), then hashed and written in view
+    // order.
+    let tasks: Vec<_> = SNAPSHOT_VIEWS
+        .iter()
+        .map(|&(view, keys)| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { render_view(&ctx, view, keys).await })
+        })
+        .collect();
+    let mut rendered = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        rendered.push(
+            task.await
+                .map_err(|e| EngineError::Other(format!("reading information_schema: {e}")))??,
+        );
+    }
     let mut hasher = blake3::Hasher::new();
-    for (view, order) in SNAPSHOT_VIEWS {
-        let sql = format!("SELECT * FROM information_schema.{view} ORDER BY {order}");
-        let batches = ctx
-            .sql(&sql)
-            .await
-            .df_context(|| format!("reading information_schema.{view}"))?
-            .collect()
-            .await
-            .df_context(|| format!("reading information_schema.{view}"))?;
-        let mut buf = Vec::new();
-        {
-            let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut buf);
-            for b in &batches {
-                w.write(b).map_err(|e| {
-                    EngineError::Other(format!("writing information_schema.{view}: {e}"))
-                })?;
-            }
-            w.finish().map_err(|e| {
-                EngineError::Other(format!("writing information_schema.{view}: {e}"))
-            })?;
-        }
+    for (view, buf) in rendered {
         hasher.update(view.as_bytes());
         hasher.update(&buf);
         let path = dir.join(format!("{view}.jsonl"));
         std::fs::write(&path, &buf).map_err(|source| EngineError::Io { path, source })?;
     }
     Ok(hasher.finalize().to_hex()[..16].to_string())
+}
+
+/// One view of `information_schema` as JSON lines, ordered by `keys` and then by its other
+/// columns.
+async fn render_view(
+    ctx: &SessionContext,
+    view: &'static str,
+    keys: &'static [&'static str],
+) -> Result<(&'static str, Vec<u8>)> {
+    let table = ctx
+        .table(format!("information_schema.{view}"))
+        .await
+        .df_context(|| format!("reading information_schema.{view}"))?;
+    let rest = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|name| !keys.contains(name))
+        .collect::<Vec<_>>();
+    let order = keys
+        .iter()
+        .copied()
+        .chain(rest)
+        .map(|name| datafusion::prelude::ident(name).sort(true, true))
+        .collect();
+    let batches = table
+        .sort(order)
+        .df_context(|| format!("ordering information_schema.{view}"))?
+        .collect()
+        .await
+        .df_context(|| format!("reading information_schema.{view}"))?;
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut buf);
+        for b in &batches {
+            w.write(b).map_err(|e| {
+                EngineError::Other(format!("writing information_schema.{view}: {e}"))
+            })?;
+        }
+        w.finish()
+            .map_err(|e| EngineError::Other(format!("writing information_schema.{view}: {e}")))?;
+    }
+    Ok((view, buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two sessions list their functions in different orders (hash maps); their snapshots
+    /// must not differ.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn snapshots_of_two_sessions_are_identical() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut hashes = Vec::new();
+        let mut files = Vec::new();
+        for i in 0..2 {
+            let out = dir.path().join(i.to_string());
+            let ctx = crate::session::new_session_context();
+            hashes.push(snapshot(&ctx, &out).await.expect("snapshot"));
+            let routines = std::fs::read_to_string(out.join("routines.jsonl")).expect("routines");
+            assert!(routines.lines().count() > 100, "{routines}");
+            files.push(routines);
+        }
+        assert_eq!(files[0], files[1]);
+        assert_eq!(hashes[0], hashes[1]);
+    }
 }

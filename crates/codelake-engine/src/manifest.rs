@@ -92,8 +92,9 @@ pub fn write_rules_profile(db: &Path, runs: &[crate::rules::RuleRun]) -> Result<
     Ok(())
 }
 
-/// Writes the manifest of a run and appends its row to the `runs` table.
-pub async fn record(db: &Path, manifest: &Value) -> Result<()> {
+/// Writes the manifest of a run and appends its row to the `runs` table (`runs`, as the build
+/// opened it).
+pub async fn record(db: &Path, manifest: &Value, runs: deltalake::DeltaTable) -> Result<()> {
     let dir = meta_dir(db);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let text = serde_json::to_string_pretty(manifest)
@@ -136,9 +137,7 @@ pub async fn record(db: &Path, manifest: &Value) -> Result<()> {
     ];
     let batch = RecordBatch::try_new(spec.schema.clone(), columns)
         .map_err(|e| EngineError::Other(format!("the runs row: {e}")))?;
-    let table = storage::ensure(db, spec).await?;
-    table
-        .write(vec![batch])
+    runs.write(vec![batch])
         .with_save_mode(deltalake::protocol::SaveMode::Append)
         .with_writer_properties(storage::writer_properties(spec))
         .await

@@ -188,7 +188,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Idle blocking threads (the object store's file operations) are not waited for: the
+    // work is done and written.
+    runtime.shutdown_background();
+    if let Err(e) = result {
         // One line: the error and its causes, like ripgrep.
         let mut msg = e.to_string();
         for cause in e.chain().skip(1) {
