@@ -381,16 +381,19 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         path: opts.db.clone(),
         source,
     })?;
-    // The tables are opened (or created) side by side, with the table of runs the build ends by
-    // appending to.
+    // The tables are opened side by side, with the table of runs the build ends by appending
+    // to. A missing evidence table is created by its write, unless the rules are planned over
+    // the tables while they are written (planning needs them to exist).
     let runs_spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     let (opened, runs) = futures::future::try_join(
-        futures::future::try_join_all(
-            Table::ALL
-                .iter()
-                .map(|table| storage::ensure(&opts.db, table.spec())),
-        ),
+        futures::future::try_join_all(Table::ALL.iter().map(|table| async {
+            if opts.relations {
+                storage::ensure(&opts.db, table.spec()).await
+            } else {
+                storage::ensure_for_write(&opts.db, table.spec()).await
+            }
+        })),
         storage::ensure(&opts.db, runs_spec),
     )
     .await?;
@@ -872,6 +875,10 @@ async fn write_table(
         .with_session_state(Arc::new(session.state()))
         .with_input_plan(plan)
         .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
+        // Used only when the write creates the table (see `storage::ensure_for_write`).
+        .with_table_name(spec.name)
+        .with_description(spec.description)
+        .with_partition_columns(spec.partition_by.iter().copied())
         .with_writer_properties(storage::writer_properties(spec))
         // delta-rs hands the Parquet writer slices of this many rows (1024 by default), checking
         // the file's size after each: a row group at a time costs the same checks 128 times less

@@ -819,12 +819,23 @@ async fn a_build_without_relations_has_empty_typed_outputs() {
     let db = dir.path().join("db");
     let mut opts = options(&db, 2);
     // Fresh, then with the rules, then without them again.
-    for relations in [false, true, false] {
+    for (i, relations) in [false, true, false].into_iter().enumerate() {
         opts.relations = relations;
         build(&opts, Arc::new(NoProgress)).await.unwrap();
         let ctx = open_session(&db).await.unwrap();
         let nodes = one(&ctx, "SELECT count(*) FROM cpg_nodes").await;
         assert_eq!(nodes == "0", !relations, "{nodes} nodes");
+        // The fresh build's write created each evidence table (version 0, with the spec's
+        // schema: the build validated it); each later build added one version, without
+        // replacing the schema.
+        let versions = codelake_engine::build::table_versions(&db).await.unwrap();
+        for spec in codelake_schema::layer(codelake_schema::Layer::Evidence) {
+            assert_eq!(
+                versions[spec.name], i as i64,
+                "{} after build {i}",
+                spec.name
+            );
+        }
     }
     let ctx = open_session(&db).await.unwrap();
     for spec in codelake_schema::layer(codelake_schema::Layer::Cpg) {
