@@ -381,21 +381,23 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         path: opts.db.clone(),
         source,
     })?;
-    // The tables are opened side by side, with the table of runs the build ends by appending
-    // to. A missing evidence table is created by its write, unless the rules are planned over
-    // the tables while they are written (planning needs them to exist).
+    // The tables are opened side by side. A missing evidence table is created by its write,
+    // unless the rules are planned over the tables while they are written (planning needs them
+    // to exist). The table of runs, which the build ends by appending to, is opened (or
+    // created) beside the extraction.
     let runs_spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
-    let (opened, runs) = futures::future::try_join(
-        futures::future::try_join_all(Table::ALL.iter().map(|table| async {
-            if opts.relations {
-                storage::ensure(&opts.db, table.spec()).await
-            } else {
-                storage::ensure_for_write(&opts.db, table.spec()).await
-            }
-        })),
-        storage::ensure(&opts.db, runs_spec),
-    )
+    let runs = {
+        let db = opts.db.clone();
+        tokio::spawn(async move { storage::ensure(&db, runs_spec).await })
+    };
+    let opened = futures::future::try_join_all(Table::ALL.iter().map(|table| async {
+        if opts.relations {
+            storage::ensure(&opts.db, table.spec()).await
+        } else {
+            storage::ensure_for_write(&opts.db, table.spec()).await
+        }
+    }))
     .await?;
     // The rules are planned while the files are extracted: planning reads only the tables'
     // schemas, which the opened tables already have, and its plans feed the manifest. Without
@@ -580,6 +582,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     stage("relate");
 
     progress.stage("validating");
+    let runs = runs
+        .await
+        .map_err(|e| EngineError::Other(format!("opening the runs table failed: {e}")))??;
     let tables = {
         let mut w = lock(&written)?;
         w.insert(runs_spec.name, runs.clone());

@@ -157,8 +157,11 @@ pub async fn ensure_for_write(db: &Path, spec: &TableSpec) -> Result<DeltaTable>
         path: dir.clone(),
         source,
     })?;
+    // Not loaded: there is no log to read.
     let url = ensure_table_uri(dir.to_string_lossy()).delta_context(spec.name)?;
-    DeltaTable::try_from_url(url).await.delta_context(spec.name)
+    deltalake::DeltaTableBuilder::from_url(url)
+        .and_then(|b| b.build())
+        .delta_context(spec.name)
 }
 
 /// Opens the table of a spec, creating it (empty, with the spec's schema) when it does not
