@@ -649,6 +649,17 @@ fn write_repo(root: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// Builds a repository of `files` under `dir` (one job, the default rules) and opens its database.
+async fn build_repo(dir: &Path, files: &[(&str, &str)]) -> SessionContext {
+    let repo = dir.join("repo");
+    write_repo(&repo, files);
+    let db = dir.join("db");
+    let mut opts = options(&db, 1);
+    opts.repo = repo;
+    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    open_session(&db).await.unwrap()
+}
+
 /// Each import alias of `main.py` with where it leads: `node` (an SQL expression over the
 /// target node `d`) for an IMPORTS edge, else the reason it is unresolved; ordered by name.
 async fn import_outcomes(ctx: &SessionContext, node: &str) -> Vec<String> {
@@ -672,9 +683,8 @@ async fn import_outcomes(ctx: &SessionContext, node: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn star_imports_follow_composed_dunder_all() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    write_repo(
-        &repo,
+    let ctx = build_repo(
+        dir.path(),
         &[
             ("pkg/__init__.py", ""),
             ("pkg/a.py", "__all__ = ['x']\nx = 1\ny = 2\n"),
@@ -689,12 +699,8 @@ async fn star_imports_follow_composed_dunder_all() {
                 "from pkg.c import x, y, z, w, v\nfrom pkg.d import public, _private\n",
             ),
         ],
-    );
-    let db = dir.path().join("db");
-    let mut opts = options(&db, 1);
-    opts.repo = repo;
-    build(&opts, Arc::new(NoProgress)).await.unwrap();
-    let ctx = open_session(&db).await.unwrap();
+    )
+    .await;
     assert_eq!(
         import_outcomes(&ctx, "d.qualname").await,
         [
@@ -718,9 +724,8 @@ async fn star_imports_follow_composed_dunder_all() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn re_exports_of_external_and_missing_modules_end_at_nodes() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    write_repo(
-        &repo,
+    let ctx = build_repo(
+        dir.path(),
         &[
             ("pkg/__init__.py", ""),
             ("pkg/wrappers.py", "from ._speedups import Proxy\n"),
@@ -732,12 +737,8 @@ async fn re_exports_of_external_and_missing_modules_end_at_nodes() {
                  from pkg.shim import fast\n",
             ),
         ],
-    );
-    let db = dir.path().join("db");
-    let mut opts = options(&db, 1);
-    opts.repo = repo;
-    build(&opts, Arc::new(NoProgress)).await.unwrap();
-    let ctx = open_session(&db).await.unwrap();
+    )
+    .await;
     assert_eq!(
         import_outcomes(&ctx, "d.kind || ' ' || d.name").await,
         [
