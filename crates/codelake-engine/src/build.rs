@@ -381,37 +381,42 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         path: opts.db.clone(),
         source,
     })?;
-    // The tables are opened side by side. A missing evidence table is created by its write,
-    // unless the rules are planned over the tables while they are written (planning needs them
-    // to exist). The table of runs, which the build ends by appending to, is opened (or
-    // created) beside the extraction.
+    // The tables are opened beside the extraction, each by the task that writes it (see
+    // below). The table of runs, which the build ends by appending to, is opened (or created)
+    // beside the extraction too.
     let runs_spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     let runs = {
         let db = opts.db.clone();
         tokio::spawn(async move { storage::ensure(&db, runs_spec).await })
     };
-    let opened = futures::future::try_join_all(Table::ALL.iter().map(|table| async {
-        if opts.relations {
-            storage::ensure(&opts.db, table.spec()).await
-        } else {
-            storage::ensure_for_write(&opts.db, table.spec()).await
-        }
-    }))
-    .await?;
+    // Each evidence table is opened (or created) by the task that writes it, beside the
+    // extraction, which its channel lets start at once. The planning task gets each table from
+    // its writer (planning reads only their schemas).
+    let mut opened_rx = Vec::new();
+    let mut opened_tx = HashMap::new();
+    for table in Table::ALL {
+        let (tx, rx) = tokio::sync::oneshot::channel::<deltalake::DeltaTable>();
+        opened_tx.insert(table, tx);
+        opened_rx.push((table.name(), rx));
+    }
     // The rules are planned while the files are extracted: planning reads only the tables'
     // schemas, which the opened tables already have, and its plans feed the manifest. Without
     // the rules nothing is planned (it would take CPU time from the extraction).
     let read = Arc::new(OnceLock::new());
     let planning = opts.relations.then(|| {
         let read = read.clone();
-        let tables: BTreeMap<&'static str, deltalake::DeltaTable> = Table::ALL
-            .iter()
-            .zip(&opened)
-            .map(|(table, delta)| (table.name(), delta.clone()))
-            .collect();
         let params = opts.params.clone();
         tokio::spawn(async move {
+            let mut tables = BTreeMap::new();
+            for (name, rx) in opened_rx {
+                // A table that could not be opened fails its writer, whose error the build
+                // reports first (extraction stops when a writer goes away).
+                let delta = rx.await.map_err(|_| {
+                    EngineError::Other(format!("{name}: the table could not be opened"))
+                })?;
+                tables.insert(name, delta);
+            }
             let ctx = session::session_over(
                 session::rules_session_context(),
                 &tables,
@@ -463,8 +468,9 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     };
     let mut senders = HashMap::new();
     let mut writes = Vec::new();
-    for (table, delta) in Table::ALL.into_iter().zip(opened) {
+    for table in Table::ALL {
         let spec = table.spec();
+        let opened = opened_tx.remove(&table);
         let (tx, rx) = mpsc::channel::<BatchResult>(16);
         senders.insert(table, tx);
         let source = StreamingTable::try_new(
@@ -480,7 +486,23 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             .df_context(|| format!("preparing the write of {}", spec.name))?;
         writes.push((
             table,
-            tokio::spawn(async move { write_table(delta, df, spec).await }),
+            tokio::spawn({
+                let (db, relations) = (opts.db.clone(), opts.relations);
+                async move {
+                    // With the rules the table must exist before it is written: the rules are
+                    // planned over it meanwhile. Without them a missing table is created by
+                    // its write (version 0 holds the rows).
+                    let delta = if relations {
+                        storage::ensure(&db, spec).await?
+                    } else {
+                        storage::ensure_for_write(&db, spec).await?
+                    };
+                    if let Some(tx) = opened {
+                        let _ = tx.send(delta.clone());
+                    }
+                    write_table(delta, df, spec).await
+                }
+            }),
         ));
     }
 
