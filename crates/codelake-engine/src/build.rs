@@ -360,6 +360,24 @@ impl EvidenceSink for ChannelSink {
 /// Builds the database: scans `opts.repo`, extracts every file and overwrites every evidence
 /// table with one Delta commit each, then validates the tables through `information_schema`.
 pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<BuildReport> {
+    let tasks = tokio_util::task::TaskTracker::new();
+    let built = build_with(opts, progress, &tasks).await;
+    if built.is_err() {
+        // The build's own tasks still running (opening or writing other tables) are let finish:
+        // delta-rs' kernel blocks on futures it runs on this runtime, and panics ("executor has
+        // crashed") when the runtime is shut down under them, after the one-line error.
+        tasks.close();
+        tasks.wait().await;
+    }
+    built
+}
+
+/// [`build`], with its background tasks spawned on `tasks`.
+async fn build_with(
+    opts: &BuildOptions,
+    progress: Arc<dyn Progress>,
+    tasks: &tokio_util::task::TaskTracker,
+) -> Result<BuildReport> {
     let start = Instant::now();
     let (run_id, started_us, started_at) = manifest::new_run();
     progress.stage("scanning");
@@ -388,7 +406,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     let runs = {
         let db = opts.db.clone();
-        tokio::spawn(async move { storage::ensure(&db, runs_spec).await })
+        tasks.spawn(async move { storage::ensure(&db, runs_spec).await })
     };
     // Each evidence table is opened (or created) by the task that writes it, beside the
     // extraction, which its channel lets start at once. The planning task gets each table from
@@ -407,7 +425,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let planning = opts.relations.then(|| {
         let read = read.clone();
         let params = opts.params.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut tables = BTreeMap::new();
             for (name, rx) in opened_rx {
                 // A table that could not be opened fails its writer, whose error the build
@@ -441,7 +459,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
                 let db = opts.db.clone();
                 let ctx = ctx.clone();
                 let mut go = extraction_done.clone();
-                tokio::spawn(async move {
+                tasks.spawn(async move {
                     let delta = storage::ensure(&db, spec).await?;
                     go.wait_for(|ok| *ok).await.map_err(|_| {
                         EngineError::Other(format!("{}: extraction did not finish", spec.name))
@@ -486,7 +504,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
             .df_context(|| format!("preparing the write of {}", spec.name))?;
         writes.push((
             table,
-            tokio::spawn({
+            tasks.spawn({
                 let (db, relations) = (opts.db.clone(), opts.relations);
                 async move {
                     // With the rules the table must exist before it is written: the rules are
@@ -518,7 +536,7 @@ pub async fn build(opts: &BuildOptions, progress: Arc<dyn Progress>) -> Result<B
     let extract_cfg = opts.extract.clone();
     let sink2 = sink.clone();
     let progress2 = progress.clone();
-    let extraction = tokio::task::spawn_blocking(move || {
+    let extraction = tasks.spawn_blocking(move || {
         let on_file = |bytes: u64| progress2.file_done(bytes);
         let result = codelake_extract::extract_all(&files, &extract_cfg, sink2.as_ref(), &on_file)
             .map_err(EngineError::from)

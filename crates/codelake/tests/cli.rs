@@ -146,6 +146,40 @@ fn user_errors_are_one_line_with_exit_code_1() {
     );
 }
 
+/// A table the build cannot open fails the build with one line, in either mode; the build's
+/// other tasks, still opening and writing tables through delta-rs, are let finish first (shut
+/// down under them, delta-rs' kernel panicked after the line: about every other
+/// `--no-relations` build here did).
+#[test]
+fn a_table_that_cannot_be_opened_fails_the_build_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["--no-relations"][..]] {
+        for _ in 0..3 {
+            let db = dir.path().join("db");
+            let _ = std::fs::remove_dir_all(&db);
+            std::fs::create_dir_all(db.join("calls")).unwrap();
+            std::fs::write(db.join("calls/_delta_log"), "not a directory").unwrap();
+            let out = codelake()
+                .arg("build")
+                .arg(example())
+                .arg("--db")
+                .arg(&db)
+                .arg("-q")
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                err.starts_with("codelake: ")
+                    && err.contains("calls")
+                    && err.trim_end().lines().count() == 1,
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn interactive_prompt_runs_multiline_statements_and_survives_errors() {
     let dir = tempfile::tempdir().unwrap();
