@@ -399,9 +399,8 @@ async fn build_with(
         path: opts.db.clone(),
         source,
     })?;
-    // The tables are opened beside the extraction, each by the task that writes it (see
-    // below). The table of runs, which the build ends by appending to, is opened (or created)
-    // beside the extraction too.
+    // The table of runs, which the build ends by appending to, is opened (or created) beside
+    // the extraction.
     let runs_spec = codelake_schema::spec("runs")
         .ok_or_else(|| EngineError::Other("the registry has no runs table".to_string()))?;
     let runs = {
