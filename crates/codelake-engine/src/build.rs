@@ -6,8 +6,9 @@
 //! single Delta commit when its stream ends. If extraction fails, every stream ends with an
 //! error and no table is committed: a reader sees the previous build or the new one, whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -20,11 +21,11 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use tokio::sync::mpsc;
 
 use codelake_schema::{Layer, TableSpec};
 use datafusion::dataframe::DataFrame;
 
+use crate::datafile::{self, DataFile};
 use crate::error::{DeltaContext, DfContext, EngineError, Result};
 use crate::rules::{self, OutputWriter, RuleParams, RuleRun};
 use crate::{info_schema, manifest, session, storage};
@@ -82,36 +83,6 @@ pub trait Progress: Send + Sync {
 /// A `Progress` that reports nothing.
 pub struct NoProgress;
 impl Progress for NoProgress {}
-
-type BatchResult = std::result::Result<RecordBatch, DataFusionError>;
-
-/// A one-shot partition fed by a channel.
-#[derive(Debug)]
-struct ChannelPartition {
-    schema: SchemaRef,
-    rx: Mutex<Option<mpsc::Receiver<BatchResult>>>,
-}
-
-impl PartitionStream for ChannelPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let rx = self.rx.lock().ok().and_then(|mut r| r.take());
-        let stream = futures::stream::unfold(rx, |rx| async move {
-            let mut rx = match rx {
-                Some(rx) => rx,
-                None => {
-                    let err = DataFusionError::Execution("evidence stream executed twice".into());
-                    return Some((Err(err), None));
-                }
-            };
-            rx.recv().await.map(|item| (item, Some(rx)))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
-    }
-}
 
 /// A batch relabelled with a spec's schema. Columns whose types differ only in names or
 /// nullability of nested fields (a list's item, a map's entries, a struct built by a union with
@@ -231,10 +202,26 @@ impl EvidenceInMemory {
 /// batches of the smaller tables are small.
 const TARGET_BATCH_ROWS: usize = 16 * 1024;
 
-/// The extraction side of the channels: sends each chunk's batches on, coalesced when the rules
-/// keep them.
-struct ChannelSink {
-    senders: HashMap<Table, mpsc::Sender<BatchResult>>,
+/// Batches sent to the data files and not yet encoded, in bytes of memory, beyond which the
+/// extraction thread that sends one encodes its table's queue itself before going on.
+const QUEUED_BYTES: usize = 32 << 20;
+
+/// One evidence table's side of the sink: the batches sent and not yet encoded, in order, and
+/// its data file (taken out when the extraction ends).
+struct TableOut {
+    queue: Mutex<VecDeque<RecordBatch>>,
+    file: Mutex<Option<DataFile>>,
+}
+
+/// The extraction side of the evidence files. The extraction hands each chunk's batches over
+/// in file order, one chunk at a time; they queue per table, and every extraction thread,
+/// between its chunks, encodes the queues of the tables no other thread is encoding
+/// ([`EvidenceSink::help`]): the batches are encoded on the cores that built them, a table's
+/// in the order sent, different tables side by side. Batches are gathered first when the
+/// rules keep them.
+struct FileSink {
+    tables: HashMap<Table, TableOut>,
+    queued: AtomicUsize,
     pending: Mutex<HashMap<Table, (Vec<RecordBatch>, usize)>>,
     /// When the rules run: every batch sent, per table, in the order sent (the order of the
     /// table's rows). See [`EvidenceInMemory`].
@@ -244,15 +231,86 @@ struct ChannelSink {
     read: Arc<OnceLock<BTreeMap<&'static str, Vec<usize>>>>,
 }
 
-impl ChannelSink {
-    fn push(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
-        let sender = self
-            .senders
+impl FileSink {
+    fn new(
+        db: &std::path::Path,
+        keep: bool,
+        read: Arc<OnceLock<BTreeMap<&'static str, Vec<usize>>>>,
+    ) -> Self {
+        FileSink {
+            tables: Table::ALL
+                .iter()
+                .map(|t| {
+                    let out = TableOut {
+                        queue: Mutex::new(VecDeque::new()),
+                        file: Mutex::new(Some(DataFile::new(db, t.spec()))),
+                    };
+                    (*t, out)
+                })
+                .collect(),
+            queued: AtomicUsize::new(0),
+            pending: Mutex::new(HashMap::new()),
+            kept: keep.then(|| Mutex::new(HashMap::new())),
+            read,
+        }
+    }
+
+    fn out(&self, table: Table) -> std::result::Result<&TableOut, String> {
+        self.tables
             .get(&table)
-            .ok_or_else(|| format!("no writer for {}", table.name()))?;
-        sender
-            .blocking_send(Ok(batch))
-            .map_err(|_| format!("the writer of table {} stopped", table.name()))
+            .ok_or_else(|| format!("no data file for {}", table.name()))
+    }
+
+    fn push(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
+        let out = self.out(table)?;
+        self.queued
+            .fetch_add(batch.get_array_memory_size(), Ordering::Relaxed);
+        out.queue
+            .lock()
+            .map_err(|_| "evidence queue poisoned".to_string())?
+            .push_back(batch);
+        if self.queued.load(Ordering::Relaxed) > QUEUED_BYTES {
+            self.encode(table, out, true)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the batches queued for `table`, unless (`wait` false) another thread is at it.
+    /// Returns whether it encoded any.
+    fn encode(
+        &self,
+        table: Table,
+        out: &TableOut,
+        wait: bool,
+    ) -> std::result::Result<bool, String> {
+        let poisoned = || format!("the data file of {} is poisoned", table.name());
+        let mut file = if wait {
+            out.file.lock().map_err(|_| poisoned())?
+        } else {
+            match out.file.try_lock() {
+                Ok(f) => f,
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(poisoned()),
+            }
+        };
+        let mut encoded = false;
+        loop {
+            let next = out
+                .queue
+                .lock()
+                .map_err(|_| "evidence queue poisoned".to_string())?
+                .pop_front();
+            let Some(batch) = next else {
+                return Ok(encoded);
+            };
+            self.queued
+                .fetch_sub(batch.get_array_memory_size(), Ordering::Relaxed);
+            match file.as_mut() {
+                Some(f) => f.write(&batch).map_err(|e| e.to_string())?,
+                None => return Err(format!("the data file of {} is closed", table.name())),
+            }
+            encoded = true;
+        }
     }
 
     fn flush(&self, table: Table, batches: Vec<RecordBatch>) -> std::result::Result<(), String> {
@@ -292,7 +350,17 @@ impl ChannelSink {
         }
     }
 
+    /// Sends the batches still gathered on and encodes every queue.
     fn finish(&self) -> std::result::Result<(), String> {
+        self.flush_pending()?;
+        for (table, out) in &self.tables {
+            self.encode(*table, out, true)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the batches still gathered on.
+    fn flush_pending(&self) -> std::result::Result<(), String> {
         let pending: Vec<_> = match self.pending.lock() {
             Ok(mut p) => p.drain().collect(),
             Err(_) => return Err("evidence buffer poisoned".to_string()),
@@ -303,18 +371,20 @@ impl ChannelSink {
         Ok(())
     }
 
-    fn fail(&self, message: &str) {
-        for s in self.senders.values() {
-            let _ = s.blocking_send(Err(DataFusionError::Execution(message.to_string())));
-        }
+    /// Takes the data files out (the extraction is over).
+    fn take_files(&self) -> Vec<(Table, Option<DataFile>)> {
+        self.tables
+            .iter()
+            .map(|(t, out)| (*t, out.file.lock().ok().and_then(|mut f| f.take())))
+            .collect()
     }
 }
 
-impl EvidenceSink for ChannelSink {
+impl EvidenceSink for FileSink {
     fn send(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
-        // Without the rules the batches only go to the Parquet writers, which take small ones
-        // as they are: gathering them first copied them for nothing (on Django the evidence
-        // build faulted 9% more pages with it). The rules keep what they read in memory, where
+        // Without the rules the batches only go to the data files, which take small ones as
+        // they are: gathering them first copied them for nothing (on Django the evidence build
+        // faulted 9% more pages with it). The rules keep what they read in memory, where
         // small batches would cost every operator over them.
         if self.kept.is_none() {
             return self.push(table, batch);
@@ -354,6 +424,15 @@ impl EvidenceSink for ChannelSink {
             Some(batches) => self.flush(table, batches),
             None => Ok(()),
         }
+    }
+
+    fn help(&self) -> std::result::Result<bool, String> {
+        let mut encoded = false;
+        for table in Table::ALL {
+            let out = self.out(table)?;
+            encoded |= self.encode(table, out, false)?;
+        }
+        Ok(encoded)
     }
 }
 
@@ -483,101 +562,126 @@ async fn build_with(
             })
             .collect()
     };
-    let mut senders = HashMap::new();
-    let mut writes = Vec::new();
+    // Each evidence table is opened beside the extraction. With the rules it must exist
+    // before it is written (the rules are planned over it meanwhile); without them a missing
+    // table is created by its commit (version 0 holds the rows).
+    let mut opening = Vec::new();
     for table in Table::ALL {
         let spec = table.spec();
         let opened = opened_tx.remove(&table);
-        let (tx, rx) = mpsc::channel::<BatchResult>(16);
-        senders.insert(table, tx);
-        let source = StreamingTable::try_new(
-            spec.schema.clone(),
-            vec![Arc::new(ChannelPartition {
-                schema: spec.schema.clone(),
-                rx: Mutex::new(Some(rx)),
-            })],
-        )
-        .df_context(|| format!("preparing the write of {}", spec.name))?;
-        let df = ctx
-            .read_table(Arc::new(source))
-            .df_context(|| format!("preparing the write of {}", spec.name))?;
-        writes.push((
+        let (db, relations) = (opts.db.clone(), opts.relations);
+        opening.push((
             table,
-            tasks.spawn({
-                let (db, relations) = (opts.db.clone(), opts.relations);
-                async move {
-                    // With the rules the table must exist before it is written: the rules are
-                    // planned over it meanwhile. Without them a missing table is created by
-                    // its write (version 0 holds the rows).
-                    let delta = if relations {
-                        storage::ensure(&db, spec).await?
-                    } else {
-                        storage::ensure_for_write(&db, spec).await?
-                    };
-                    if let Some(tx) = opened {
-                        let _ = tx.send(delta.clone());
-                    }
-                    write_table(delta, df, spec).await
+            tasks.spawn(async move {
+                let delta = if relations {
+                    storage::ensure(&db, spec).await?
+                } else {
+                    storage::ensure_for_write(&db, spec).await?
+                };
+                if let Some(tx) = opened {
+                    let _ = tx.send(delta.clone());
                 }
+                Ok::<_, EngineError>(delta)
             }),
         ));
     }
 
     stage("prepare");
     progress.stage("extracting");
-    let sink = Arc::new(ChannelSink {
-        senders,
-        pending: Mutex::new(HashMap::new()),
-        kept: opts.relations.then(|| Mutex::new(HashMap::new())),
-        read,
-    });
+    let sink = Arc::new(FileSink::new(&opts.db, opts.relations, read));
     let files = scanned.files.clone();
     let extract_cfg = opts.extract.clone();
     let sink2 = sink.clone();
     let progress2 = progress.clone();
     let extraction = tasks.spawn_blocking(move || {
         let on_file = |bytes: u64| progress2.file_done(bytes);
-        let result = codelake_extract::extract_all(&files, &extract_cfg, sink2.as_ref(), &on_file)
+        codelake_extract::extract_all(&files, &extract_cfg, sink2.as_ref(), &on_file)
             .map_err(EngineError::from)
-            .and_then(|stats| sink2.finish().map(|_| stats).map_err(EngineError::Other));
-        if let Err(e) = &result {
-            sink2.fail(&e.to_string());
-        }
-        result
+            .and_then(|stats| sink2.finish().map(|_| stats).map_err(EngineError::Other))
     });
     let extracted = extraction
         .await
-        .map_err(|e| EngineError::Other(format!("extraction task failed: {e}")));
+        .map_err(|e| EngineError::Other(format!("extraction task failed: {e}")))
+        .and_then(|r| r);
     stage("extract");
     let kept = sink.take_kept()?;
-    // Dropping the senders ends the streams; the writers then commit.
+    let data_files = sink.take_files();
     drop(sink);
+    let stats = match extracted {
+        Ok(stats) => stats,
+        Err(e) => {
+            // Nothing is committed: the tables stay as they were, and the files begun go.
+            for (_, file) in data_files {
+                if let Some(file) = file {
+                    file.abandon();
+                }
+            }
+            return Err(e);
+        }
+    };
     progress.stage("committing");
-    let mut write_error = None;
+    // Each table's file is finished (its last row group and footer) and replaces the table's
+    // rows in one commit, all tables side by side.
+    let mut opening: HashMap<Table, _> = opening.into_iter().collect();
+    let mut commits = Vec::new();
+    for (table, file) in data_files {
+        let spec = table.spec();
+        let file = file.ok_or_else(|| {
+            EngineError::Other(format!("the data file of {} was lost", spec.name))
+        })?;
+        let opened = opening
+            .remove(&table)
+            .ok_or_else(|| EngineError::Other(format!("{} was not opened", spec.name)))?;
+        let db = opts.db.clone();
+        commits.push((
+            table,
+            tasks.spawn(async move {
+                let add = tokio::task::spawn_blocking(move || file.finish())
+                    .await
+                    .map_err(|e| {
+                        EngineError::Other(format!("finishing the data file of {}: {e}", spec.name))
+                    })??;
+                let delta = match opened.await {
+                    Ok(Ok(delta)) => delta,
+                    Ok(Err(e)) => {
+                        abandon_add(&db, spec, add.as_ref());
+                        return Err(e);
+                    }
+                    Err(e) => {
+                        abandon_add(&db, spec, add.as_ref());
+                        return Err(EngineError::Other(format!(
+                            "opening table {} failed: {e}",
+                            spec.name
+                        )));
+                    }
+                };
+                datafile::replace_table(&db, spec, Some(delta), add).await
+            }),
+        ));
+    }
+    let mut commit_error = None;
     // Every table as this build leaves it: sessions and versions come from these, not from
     // opening each table again.
     let written = Arc::new(Mutex::new(BTreeMap::new()));
-    for (table, handle) in writes {
+    for (table, handle) in commits {
         match handle.await {
             Ok(Ok(delta)) => {
                 lock(&written)?.insert(table.name(), delta);
             }
             Ok(Err(e)) => {
-                write_error.get_or_insert(e);
+                commit_error.get_or_insert(e);
             }
             Err(e) => {
-                write_error.get_or_insert(EngineError::Other(format!(
-                    "writer of {} failed: {e}",
+                commit_error.get_or_insert(EngineError::Other(format!(
+                    "committing {} failed: {e}",
                     table.name()
                 )));
             }
         }
     }
-    // A writer's error is the cause when extraction stopped because a writer went away.
-    if let Some(e) = write_error {
+    if let Some(e) = commit_error {
         return Err(e);
     }
-    let stats = extracted??;
     // Nobody waiting is fine: with the rules, no empty write waits.
     let _ = extracted_ok.send(true);
     stage("commit");
@@ -891,6 +995,13 @@ impl OutputWriter for DeltaOutputs {
     }
 }
 
+/// Deletes a finished data file that will not be committed (its table could not be opened).
+fn abandon_add(db: &std::path::Path, spec: &TableSpec, add: Option<&deltalake::kernel::Add>) {
+    if let Some(add) = add {
+        let _ = std::fs::remove_file(storage::table_dir(db, spec.name).join(&add.path));
+    }
+}
+
 /// Overwrites a table with the rows of a DataFusion plan: delta-rs executes the plan (in its own
 /// session, which has the planner its write nodes need; the streaming source is part of the
 /// plan) and streams it into Parquet files with the table's writer properties
@@ -955,26 +1066,23 @@ mod tests {
         RecordBatch::try_new(schema.clone(), vec![Arc::new(values)]).expect("one column")
     }
 
-    fn sink(table: Table, keep: bool) -> (ChannelSink, mpsc::Receiver<BatchResult>) {
-        let (tx, rx) = mpsc::channel(16);
-        let sink = ChannelSink {
-            senders: HashMap::from([(table, tx)]),
-            pending: Mutex::new(HashMap::new()),
-            kept: keep.then(|| Mutex::new(HashMap::new())),
-            read: Arc::new(OnceLock::new()),
-        };
-        (sink, rx)
+    /// The batches queued for `table` and not yet encoded.
+    fn queued(sink: &FileSink, table: Table) -> Vec<RecordBatch> {
+        let out = sink.out(table).expect("the table's queue");
+        out.queue.lock().expect("queue").drain(..).collect()
     }
 
     /// The sink gathers small batches up to the target size, passes a batch already half that
     /// size on as it is (after the ones gathered before it), and flushes the rest at the end:
-    /// every row once, in the order sent, to the writer and to the batches kept for the rules.
+    /// every row once, in the order sent, to the data file's queue and to the batches kept for
+    /// the rules.
     #[test]
     fn the_sink_gathers_small_batches_and_passes_big_ones_in_order() {
         let schema: SchemaRef =
             Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
         let table = Table::Calls;
-        let (sink, mut rx) = sink(table, true);
+        let db = tempfile::tempdir().expect("temp dir");
+        let sink = FileSink::new(db.path(), true, Arc::new(OnceLock::new()));
         let big = TARGET_BATCH_ROWS / 2;
         let mut next = 0;
         let mut send = |n: usize| {
@@ -983,18 +1091,20 @@ mod tests {
         };
         send(100);
         send(200);
-        assert!(rx.try_recv().is_err(), "small batches wait");
+        assert!(queued(&sink, table).is_empty(), "small batches wait");
+        let mut batches = Vec::new();
         send(big);
+        batches.extend(queued(&sink, table));
         for _ in 0..3 {
             send(5_000);
         }
         send(2_000);
         send(7);
-        sink.finish().expect("finished");
+        sink.flush_pending().expect("flushed");
+        batches.extend(queued(&sink, table));
         let mut sizes = Vec::new();
         let mut rows = Vec::new();
-        while let Ok(batch) = rx.try_recv() {
-            let batch = batch.expect("a batch");
+        for batch in batches {
             sizes.push(batch.num_rows());
             let column = batch
                 .column(0)

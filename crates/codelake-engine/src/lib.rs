@@ -8,6 +8,7 @@
 //!   commit per table.
 
 pub mod build;
+pub mod datafile;
 pub mod ddl;
 pub mod diag;
 pub mod error;

@@ -124,7 +124,7 @@ pub fn table_dir(db: &Path, table: &str) -> PathBuf {
     db.join(table)
 }
 
-fn spec_struct(spec: &TableSpec) -> Result<StructType> {
+pub(crate) fn spec_struct(spec: &TableSpec) -> Result<StructType> {
     StructType::try_from_arrow(spec.schema.as_ref()).map_err(|e| EngineError::SpecMismatch {
         table: spec.name.to_string(),
         detail: format!("the spec's Arrow schema has no Delta equivalent: {e}"),

@@ -446,10 +446,17 @@ fn parse_and_walk(
     Ok(())
 }
 
-/// Where extracted batches go. Called from one thread at a time, in file order; a call may
-/// block (that is the backpressure). An error stops the extraction.
+/// Where extracted batches go. `send` is called from one thread at a time, in file order; a
+/// call may block (that is the backpressure). An error stops the extraction.
 pub trait EvidenceSink: Sync {
     fn send(&self, table: Table, batch: RecordBatch) -> Result<(), String>;
+
+    /// Work of the sink that any worker may take on between its chunks (such as encoding the
+    /// batches sent so far): called by every worker after each chunk and before it waits,
+    /// concurrently with `send` and with other workers' calls. Returns whether it did any.
+    fn help(&self) -> Result<bool, String> {
+        Ok(false)
+    }
 }
 
 /// Figures of one extraction pass.
@@ -583,15 +590,30 @@ pub fn extract_all(
                     if i >= chunks.len() {
                         return;
                     }
-                    // Wait until chunk i is within the window.
-                    {
+                    // Wait until chunk i is within the window, helping the sink meanwhile.
+                    loop {
                         let Ok(mut st) = state.lock() else { return };
+                        if i < st.next_emit + WINDOW || abort.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        drop(st);
+                        match sink.help() {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(e) => {
+                                fail(&state, &abort, &window_open, ExtractError::Sink(e));
+                                return;
+                            }
+                        }
+                        let Ok(guard) = state.lock() else { return };
+                        st = guard;
                         while i >= st.next_emit + WINDOW && !abort.load(Ordering::Relaxed) {
                             st = match window_open.wait(st) {
                                 Ok(g) => g,
                                 Err(_) => return,
                             };
                         }
+                        break;
                     }
                     let result = extract_chunk(chunks[i], config, &mut chunk, on_file);
                     {
@@ -639,6 +661,10 @@ pub fn extract_all(
                         }
                     }
                     window_open.notify_all();
+                    if let Err(e) = sink.help() {
+                        fail(&state, &abort, &window_open, ExtractError::Sink(e));
+                        return;
+                    }
                 }
             };
             handles.push(
@@ -679,6 +705,15 @@ pub fn extract_all(
         )));
     }
     Ok(stats)
+}
+
+/// Records the first error of the extraction and stops the workers.
+fn fail(state: &Mutex<Reorder>, abort: &AtomicBool, window_open: &Condvar, e: ExtractError) {
+    if let Ok(mut st) = state.lock() {
+        st.error.get_or_insert(e);
+    }
+    abort.store(true, Ordering::Relaxed);
+    window_open.notify_all();
 }
 
 fn emit(
