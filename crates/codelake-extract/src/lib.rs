@@ -588,7 +588,31 @@ pub fn extract_all(
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= chunks.len() {
-                        return;
+                        // No chunk left to extract: help the sink with the last ones until
+                        // every chunk has been handed over and nothing is left to help with.
+                        loop {
+                            match sink.help() {
+                                Ok(true) => continue,
+                                Ok(false) => {}
+                                Err(e) => {
+                                    fail(&state, &abort, &window_open, ExtractError::Sink(e));
+                                    return;
+                                }
+                            }
+                            let Ok(st) = state.lock() else { return };
+                            if st.next_emit >= chunks.len() || abort.load(Ordering::Relaxed) {
+                                drop(st);
+                                // The last chunks may have been handed over meanwhile.
+                                if let Err(e) = sink.help() {
+                                    fail(&state, &abort, &window_open, ExtractError::Sink(e));
+                                }
+                                return;
+                            }
+                            // Woken when chunks are handed over (the timeout is only a safety
+                            // net: the hand-over notifies after it updates the state).
+                            let _ =
+                                window_open.wait_timeout(st, std::time::Duration::from_millis(20));
+                        }
                     }
                     // Wait until chunk i is within the window, helping the sink meanwhile.
                     loop {

@@ -77,3 +77,82 @@ fn batches_reach_the_sink_in_file_order_with_many_workers() {
         }
     }
 }
+
+/// A sink that only queues what it is sent and lets the workers move it on in `help`, one
+/// worker at a time (as codelake's Parquet sink encodes its queues).
+#[derive(Default)]
+struct Queueing {
+    queue: Mutex<std::collections::VecDeque<(Table, RecordBatch)>>,
+    out: Mutex<Vec<(Table, i64)>>,
+    helped: std::sync::atomic::AtomicUsize,
+}
+
+impl Queueing {
+    fn drain(&self) -> bool {
+        let Ok(mut out) = self.out.try_lock() else {
+            return false;
+        };
+        let mut moved = false;
+        while let Some((table, batch)) = self.queue.lock().unwrap().pop_front() {
+            let ids = batch
+                .column_by_name("file_id")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            out.extend(ids.values().iter().map(|id| (table, *id)));
+            moved = true;
+        }
+        moved
+    }
+}
+
+impl EvidenceSink for Queueing {
+    fn send(&self, table: Table, batch: RecordBatch) -> Result<(), String> {
+        self.queue.lock().unwrap().push_back((table, batch));
+        Ok(())
+    }
+
+    fn help(&self) -> Result<bool, String> {
+        self.helped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.drain())
+    }
+}
+
+/// The workers help the sink between their chunks and before they stop, and what the sink
+/// moves on in its help keeps the order it was sent in.
+#[test]
+fn workers_help_the_sink_and_its_order_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..300 {
+        let body = "class C:\n    def m(self):\n        return f(1)\n".repeat(1 + (i * 53) % 150);
+        std::fs::write(dir.path().join(format!("p{i:03}.py")), body).unwrap();
+    }
+    let files = scan(dir.path(), &ScanOptions::default()).unwrap().files;
+    let expected: Vec<i64> = files
+        .iter()
+        .map(|f| codelake_schema::ids::file_id(&f.rel_path))
+        .collect();
+    for jobs in [1, 2, 5] {
+        let sink = Queueing::default();
+        let config = ExtractConfig {
+            jobs,
+            ..ExtractConfig::default()
+        };
+        extract_all(&files, &config, &sink, &|_| {}).unwrap();
+        assert!(
+            sink.helped.load(std::sync::atomic::Ordering::Relaxed) >= files.len() / 32,
+            "jobs {jobs}: the workers did not help after their chunks"
+        );
+        assert!(
+            sink.queue.lock().unwrap().is_empty(),
+            "jobs {jobs}: the workers stopped before the sink's queue was empty"
+        );
+        let out = sink.out.into_inner().unwrap();
+        let order: Vec<i64> = out
+            .iter()
+            .filter(|(t, _)| *t == Table::Files)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(order, expected, "jobs {jobs}: files out of order");
+    }
+}
