@@ -1156,28 +1156,29 @@ impl Analysis<'_> {
     /// `GLOBAL_IMPLICIT`, so it is left out here (copying it for every child of a module with
     /// hundreds of names was most of this analysis's time).
     fn block(&mut self, s: usize, bound: Option<&HashSet<Name>>) -> HashSet<Name> {
-        let mut local = HashSet::default();
         let mut free = HashSet::default();
-        let mut scopes: HashMap<Name, SymScope> = HashMap::default();
         let mut newbound = HashSet::default();
         let is_class = self.scopes[s].kind == ScopeKind::Class;
         let function_like = self.scopes[s].function_like;
         if is_class && let Some(b) = bound {
             newbound.extend(b.iter().cloned());
         }
-        let symbols: Vec<(Name, u32)> = self.scopes[s]
-            .symbols
-            .iter()
-            .map(|sym| (sym.name.clone(), sym.flags))
-            .collect();
-        for (name, flags) in &symbols {
+        // The scope of each of the block's own symbols, by position (CPython's `scopes` dict:
+        // its keys are exactly these symbols' names).
+        let own = self.scopes[s].symbols.len();
+        let mut scopes: Vec<SymScope> = Vec::with_capacity(own);
+        for sym in &self.scopes[s].symbols {
+            let (name, flags) = (&sym.name, sym.flags);
             let scope = if flags & DEF_GLOBAL != 0 {
                 SymScope::GlobalExplicit
             } else if flags & DEF_NONLOCAL != 0 {
                 free.insert(name.clone());
                 SymScope::Free
             } else if flags & DEF_BOUND != 0 {
-                local.insert(name.clone());
+                // The locals are bound for the children of a function.
+                if function_like && !is_class {
+                    newbound.insert(name.clone());
+                }
                 SymScope::Local
             } else if bound.is_some_and(|b| b.contains(name)) {
                 free.insert(name.clone());
@@ -1187,16 +1188,18 @@ impl Analysis<'_> {
             };
             // CPython removes a `global` name from the enclosing bound set it was given; the set
             // is the caller's copy, so this only matters to this block's children.
-            scopes.insert(name.clone(), scope);
+            scopes.push(scope);
         }
         if !is_class {
-            if function_like {
-                newbound.extend(local.iter().cloned());
-            }
             if let Some(b) = bound {
+                let scope = &self.scopes[s];
                 newbound.extend(
                     b.iter()
-                        .filter(|n| !symbols.iter().any(|(m, f)| m == *n && f & DEF_GLOBAL != 0))
+                        .filter(|n| {
+                            scope
+                                .symbol(n.as_str())
+                                .is_none_or(|sym| sym.flags & DEF_GLOBAL == 0)
+                        })
                         .cloned(),
                 );
             }
@@ -1217,21 +1220,19 @@ impl Analysis<'_> {
         // The children's free names: locals they need become cells (functions); a class
         // drops `__class__` (its methods' implicit closure).
         let mut newfree = allfree;
+        let scope = &mut self.scopes[s];
         if function_like {
-            for (name, scope) in scopes.iter_mut() {
-                if *scope == SymScope::Local && newfree.remove(name) {
-                    *scope = SymScope::Cell;
+            for (sc, sym) in scopes.iter_mut().zip(&scope.symbols) {
+                if *sc == SymScope::Local && newfree.remove(&sym.name) {
+                    *sc = SymScope::Cell;
                 }
             }
         } else if is_class {
             newfree.remove("__class__");
         }
         // update_symbols
-        let scope = &mut self.scopes[s];
-        for sym in scope.symbols.iter_mut() {
-            if let Some(sc) = scopes.get(&sym.name) {
-                sym.scope = *sc;
-            }
+        for (sym, sc) in scope.symbols.iter_mut().zip(scopes) {
+            sym.scope = sc;
         }
         let mut passing: Vec<&Name> = newfree.iter().collect();
         passing.sort();
