@@ -203,8 +203,10 @@ impl EvidenceInMemory {
 const TARGET_BATCH_ROWS: usize = 16 * 1024;
 
 /// Batches sent to the data files and not yet encoded, in bytes of memory, beyond which the
-/// extraction thread that sends one encodes its table's queue itself before going on.
-const QUEUED_BYTES: usize = 32 << 20;
+/// extraction thread that sends one encodes its table's queue itself before going on. The
+/// workers' help after each chunk keeps the queues short; this bounds them when one table's
+/// encoding falls behind.
+const QUEUED_BYTES: usize = 16 << 20;
 
 /// One evidence table's side of the sink: the batches sent and not yet encoded, in order, and
 /// its data file (taken out when the extraction ends).

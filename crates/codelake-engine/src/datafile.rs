@@ -36,8 +36,10 @@ use serde_json::{Map, Value};
 use crate::error::{DeltaContext, EngineError, Result};
 use crate::storage;
 
-/// The output buffer between the Parquet writer and the file.
-const FILE_BUFFER: usize = 1 << 20;
+/// The output buffer between the Parquet writer and the file (a closing row group's column
+/// chunks go through it; 1 MiB cost about 10 MB more resident memory over all tables and
+/// saved nothing measurable).
+const FILE_BUFFER: usize = 256 << 10;
 
 /// The one new data file of a table, created at its first rows.
 pub struct DataFile {
