@@ -993,3 +993,43 @@ async fn rules_over_the_delta_evidence_give_the_outputs_of_the_build() {
         );
     }
 }
+
+/// Every file under `db` but the build's own records (`runs`, `_codelake`), as relative paths.
+fn table_files(db: &Path) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(db, db, &mut out);
+    out.retain(|p| !p.starts_with("runs") && !p.starts_with("_codelake"));
+    out.sort();
+    out
+}
+
+/// A build that fails while it writes the evidence (here a table's directory is a file)
+/// names what failed, commits nothing and leaves no file behind: every table keeps the files
+/// and versions of the previous build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_that_fails_while_writing_commits_nothing_and_leaves_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut opts = options(&db, 2);
+    opts.relations = false;
+    build(&opts, Arc::new(NoProgress)).await.unwrap();
+    std::fs::remove_dir_all(db.join("calls")).unwrap();
+    std::fs::write(db.join("calls"), "not a table").unwrap();
+    let before = table_files(&db);
+    let err = build(&opts, Arc::new(NoProgress))
+        .await
+        .expect_err("the build fails")
+        .to_string();
+    assert!(err.contains("calls"), "{err}");
+    assert_eq!(table_files(&db), before, "{err}");
+}
