@@ -1,10 +1,10 @@
-//! `codelake build`: scan, extract in parallel, and stream the evidence into Delta tables.
+//! `codelake build`: scan, extract in parallel, and write the evidence into Delta tables.
 //!
-//! Each evidence table is written by one DataFusion plan, `INSERT OVERWRITE` of a streaming
-//! source into the registered Delta table provider: the batches flow from the extraction
-//! workers through a bounded channel into the Parquet writer, and the table is replaced by a
-//! single Delta commit when its stream ends. If extraction fails, every stream ends with an
-//! error and no table is committed: a reader sees the previous build or the new one, whole.
+//! The extraction workers encode each chunk's batches into one new Parquet file per evidence
+//! table as they go (`FileSink`, [`crate::datafile`]); when every file is extracted, each
+//! table is replaced by a single Delta commit. If extraction fails, nothing is committed and
+//! the files begun are deleted: a reader sees the previous build or the new one, whole. The
+//! rules then run over the evidence kept in memory and write the CPG tables.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;

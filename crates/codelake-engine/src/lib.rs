@@ -4,8 +4,8 @@
 //! * [`session`] registers them as DataFusion table providers with `information_schema` on;
 //! * [`info_schema`] holds every `information_schema` query: it validates the registered tables
 //!   against their specs;
-//! * [`build`] runs the extraction pass and streams its batches into the tables, one Delta
-//!   commit per table.
+//! * [`build`] runs the extraction pass, whose workers encode the evidence into one Parquet
+//!   file per table ([`datafile`]), then commits each table once, and runs the rules.
 
 pub mod build;
 pub mod datafile;
