@@ -488,8 +488,11 @@ pub const CHUNK_FILES: usize = 32;
 /// files then does not make huge batches). Where the cut falls depends on the files alone.
 const CHUNK_ROWS: usize = 64 * 1024;
 
-/// Chunks a worker may run ahead of the oldest chunk not yet handed to the sink.
-const WINDOW: usize = 4;
+/// Chunks a worker may run ahead of the oldest chunk not yet handed to the sink. On Django,
+/// with the Parquet encoding on the workers, 8 took 2% off the evidence build against 4 (a
+/// worker behind a chunk of big files stalls the other less), for about 8 MB more resident
+/// memory; 2 added 5%, 16 gained nothing more.
+const WINDOW: usize = 8;
 
 /// The batches of one chunk, every table's in row order.
 struct ChunkEvidence {
