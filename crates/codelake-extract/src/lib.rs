@@ -594,21 +594,14 @@ pub fn extract_all(
                         // No chunk left to extract: help the sink with the last ones until
                         // every chunk has been handed over and nothing is left to help with.
                         loop {
-                            match sink.help() {
-                                Ok(true) => continue,
-                                Ok(false) => {}
-                                Err(e) => {
-                                    fail(&state, &abort, &window_open, ExtractError::Sink(e));
-                                    return;
-                                }
+                            if !help_sink(sink, &state, &abort, &window_open) {
+                                return;
                             }
                             let Ok(st) = state.lock() else { return };
                             if st.next_emit >= chunks.len() || abort.load(Ordering::Relaxed) {
                                 drop(st);
                                 // The last chunks may have been handed over meanwhile.
-                                if let Err(e) = sink.help() {
-                                    fail(&state, &abort, &window_open, ExtractError::Sink(e));
-                                }
+                                help_sink(sink, &state, &abort, &window_open);
                                 return;
                             }
                             // Woken when chunks are handed over (the timeout is only a safety
@@ -617,30 +610,20 @@ pub fn extract_all(
                                 window_open.wait_timeout(st, std::time::Duration::from_millis(20));
                         }
                     }
-                    // Wait until chunk i is within the window, helping the sink meanwhile.
-                    loop {
+                    // Wait until chunk i is within the window, helping the sink first.
+                    let outside =
+                        |st: &Reorder| i >= st.next_emit + WINDOW && !abort.load(Ordering::Relaxed);
+                    if state.lock().map_or(true, |st| outside(&st)) {
+                        if !help_sink(sink, &state, &abort, &window_open) {
+                            return;
+                        }
                         let Ok(mut st) = state.lock() else { return };
-                        if i < st.next_emit + WINDOW || abort.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        drop(st);
-                        match sink.help() {
-                            Ok(true) => continue,
-                            Ok(false) => {}
-                            Err(e) => {
-                                fail(&state, &abort, &window_open, ExtractError::Sink(e));
-                                return;
-                            }
-                        }
-                        let Ok(guard) = state.lock() else { return };
-                        st = guard;
-                        while i >= st.next_emit + WINDOW && !abort.load(Ordering::Relaxed) {
+                        while outside(&st) {
                             st = match window_open.wait(st) {
                                 Ok(g) => g,
                                 Err(_) => return,
                             };
                         }
-                        break;
                     }
                     let result = extract_chunk(chunks[i], config, &mut chunk, on_file);
                     {
@@ -688,8 +671,7 @@ pub fn extract_all(
                         }
                     }
                     window_open.notify_all();
-                    if let Err(e) = sink.help() {
-                        fail(&state, &abort, &window_open, ExtractError::Sink(e));
+                    if !help_sink(sink, &state, &abort, &window_open) {
                         return;
                     }
                 }
@@ -732,6 +714,26 @@ pub fn extract_all(
         )));
     }
     Ok(stats)
+}
+
+/// Lets the sink work ([`EvidenceSink::help`]) until it has nothing left to do. Returns false
+/// when it failed (the failure is recorded and the workers stop).
+fn help_sink(
+    sink: &dyn EvidenceSink,
+    state: &Mutex<Reorder>,
+    abort: &AtomicBool,
+    window_open: &Condvar,
+) -> bool {
+    loop {
+        match sink.help() {
+            Ok(true) => continue,
+            Ok(false) => return true,
+            Err(e) => {
+                fail(state, abort, window_open, ExtractError::Sink(e));
+                return false;
+            }
+        }
+    }
 }
 
 /// Records the first error of the extraction and stops the workers.

@@ -13,33 +13,57 @@ struct Recorder {
     seen: Mutex<Vec<(Table, i64)>>,
 }
 
+/// Each row of a batch as (its table, its file id).
+fn rows_of(table: Table, batch: &RecordBatch) -> Vec<(Table, i64)> {
+    let ids = batch
+        .column_by_name("file_id")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    ids.values().iter().map(|id| (table, *id)).collect()
+}
+
+/// The file ids of the `files` rows among `rows`, in order.
+fn files_rows(rows: &[(Table, i64)]) -> Vec<i64> {
+    rows.iter()
+        .filter(|(t, _)| *t == Table::Files)
+        .map(|(_, id)| *id)
+        .collect()
+}
+
 impl EvidenceSink for Recorder {
     fn send(&self, table: Table, batch: RecordBatch) -> Result<(), String> {
-        let ids = batch
-            .column_by_name("file_id")
-            .unwrap()
-            .as_primitive::<Int64Type>();
-        let mut seen = self.seen.lock().unwrap();
-        for id in ids.values() {
-            seen.push((table, *id));
-        }
+        self.seen.lock().unwrap().extend(rows_of(table, &batch));
         Ok(())
     }
 }
 
-#[test]
-fn batches_reach_the_sink_in_file_order_with_many_workers() {
+/// A repository of `n` modules whose sizes vary a lot (`body` repeated 1 to 200 times, by
+/// `step`), so workers finish out of order; with its files and their ids in file order.
+fn repository(
+    n: usize,
+    body: &str,
+    step: usize,
+) -> (
+    tempfile::TempDir,
+    Vec<codelake_extract::ScannedFile>,
+    Vec<i64>,
+) {
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..400 {
-        // Sizes vary a lot, so workers finish out of order.
-        let body = "def f(x):\n    return g(x) + 1  # c\n".repeat(1 + (i * 37) % 200);
-        std::fs::write(dir.path().join(format!("m{i:03}.py")), body).unwrap();
+    for i in 0..n {
+        let text = body.repeat(1 + (i * step) % 200);
+        std::fs::write(dir.path().join(format!("m{i:03}.py")), text).unwrap();
     }
     let files = scan(dir.path(), &ScanOptions::default()).unwrap().files;
-    let expected: Vec<i64> = files
+    let expected = files
         .iter()
         .map(|f| codelake_schema::ids::file_id(&f.rel_path))
         .collect();
+    (dir, files, expected)
+}
+
+#[test]
+fn batches_reach_the_sink_in_file_order_with_many_workers() {
+    let (_dir, files, expected) = repository(400, "def f(x):\n    return g(x) + 1  # c\n", 37);
     for jobs in [1, 3, 8] {
         let sink = Recorder::default();
         let config = ExtractConfig {
@@ -49,12 +73,11 @@ fn batches_reach_the_sink_in_file_order_with_many_workers() {
         let stats = extract_all(&files, &config, &sink, &|_| {}).unwrap();
         assert_eq!(stats.files, files.len());
         let seen = sink.seen.into_inner().unwrap();
-        let order: Vec<i64> = seen
-            .iter()
-            .filter(|(t, _)| *t == Table::Files)
-            .map(|(_, id)| *id)
-            .collect();
-        assert_eq!(order, expected, "jobs {jobs}: files out of order");
+        assert_eq!(
+            files_rows(&seen),
+            expected,
+            "jobs {jobs}: files out of order"
+        );
         // Every table's rows arrive grouped by file, in file order.
         let position = |id: i64| expected.iter().position(|&e| e == id).unwrap();
         for table in [
@@ -94,11 +117,7 @@ impl Queueing {
         };
         let mut moved = false;
         while let Some((table, batch)) = self.queue.lock().unwrap().pop_front() {
-            let ids = batch
-                .column_by_name("file_id")
-                .unwrap()
-                .as_primitive::<Int64Type>();
-            out.extend(ids.values().iter().map(|id| (table, *id)));
+            out.extend(rows_of(table, &batch));
             moved = true;
         }
         moved
@@ -122,16 +141,8 @@ impl EvidenceSink for Queueing {
 /// moves on in its help keeps the order it was sent in.
 #[test]
 fn workers_help_the_sink_and_its_order_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    for i in 0..300 {
-        let body = "class C:\n    def m(self):\n        return f(1)\n".repeat(1 + (i * 53) % 150);
-        std::fs::write(dir.path().join(format!("p{i:03}.py")), body).unwrap();
-    }
-    let files = scan(dir.path(), &ScanOptions::default()).unwrap().files;
-    let expected: Vec<i64> = files
-        .iter()
-        .map(|f| codelake_schema::ids::file_id(&f.rel_path))
-        .collect();
+    let (_dir, files, expected) =
+        repository(300, "class C:\n    def m(self):\n        return f(1)\n", 53);
     for jobs in [1, 2, 5] {
         let sink = Queueing::default();
         let config = ExtractConfig {
@@ -148,11 +159,10 @@ fn workers_help_the_sink_and_its_order_holds() {
             "jobs {jobs}: the workers stopped before the sink's queue was empty"
         );
         let out = sink.out.into_inner().unwrap();
-        let order: Vec<i64> = out
-            .iter()
-            .filter(|(t, _)| *t == Table::Files)
-            .map(|(_, id)| *id)
-            .collect();
-        assert_eq!(order, expected, "jobs {jobs}: files out of order");
+        assert_eq!(
+            files_rows(&out),
+            expected,
+            "jobs {jobs}: files out of order"
+        );
     }
 }
