@@ -567,25 +567,23 @@ async fn build_with(
     // Each evidence table is opened beside the extraction. With the rules it must exist
     // before it is written (the rules are planned over it meanwhile); without them a missing
     // table is created by its commit (version 0 holds the rows).
-    let mut opening = Vec::new();
+    let mut opening = HashMap::new();
     for table in Table::ALL {
         let spec = table.spec();
         let opened = opened_tx.remove(&table);
         let (db, relations) = (opts.db.clone(), opts.relations);
-        opening.push((
-            table,
-            tasks.spawn(async move {
-                let delta = if relations {
-                    storage::ensure(&db, spec).await?
-                } else {
-                    storage::ensure_for_write(&db, spec).await?
-                };
-                if let Some(tx) = opened {
-                    let _ = tx.send(delta.clone());
-                }
-                Ok::<_, EngineError>(delta)
-            }),
-        ));
+        let task = tasks.spawn(async move {
+            let delta = if relations {
+                storage::ensure(&db, spec).await?
+            } else {
+                storage::ensure_for_write(&db, spec).await?
+            };
+            if let Some(tx) = opened {
+                let _ = tx.send(delta.clone());
+            }
+            Ok::<_, EngineError>(delta)
+        });
+        opening.insert(table, task);
     }
 
     stage("prepare");
@@ -613,10 +611,8 @@ async fn build_with(
         Ok(stats) => stats,
         Err(e) => {
             // Nothing is committed: the tables stay as they were, and the files begun go.
-            for (_, file) in data_files {
-                if let Some(file) = file {
-                    file.abandon();
-                }
+            for file in data_files.into_iter().filter_map(|(_, file)| file) {
+                file.abandon();
             }
             return Err(e);
         }
@@ -624,7 +620,6 @@ async fn build_with(
     progress.stage("committing");
     // Each table's file is finished (its last row group and footer) and replaces the table's
     // rows in one commit, all tables side by side.
-    let mut opening: HashMap<Table, _> = opening.into_iter().collect();
     let mut commits = Vec::new();
     for (table, file) in data_files {
         let spec = table.spec();
