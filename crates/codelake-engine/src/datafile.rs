@@ -81,6 +81,14 @@ impl DataFile {
             return Ok(());
         }
         if self.writer.is_none() {
+            // One file per table, with no partition values: a partitioned table would need its
+            // partition columns taken out of the file and a file per partition.
+            if !self.spec.partition_by.is_empty() {
+                return Err(EngineError::Other(format!(
+                    "{}: the evidence writer does not write partitioned tables",
+                    self.spec.name
+                )));
+            }
             std::fs::create_dir_all(&self.dir).map_err(|source| EngineError::Io {
                 path: self.dir.clone(),
                 source,
@@ -385,6 +393,15 @@ mod tests {
         let on_disk = std::fs::metadata(storage::table_dir(db.path(), "files").join(&add.path))
             .expect("the data file");
         assert_eq!(on_disk.len() as i64, add.size);
+    }
+
+    /// The evidence writer writes one unpartitioned file per table: no evidence table is
+    /// partitioned.
+    #[test]
+    fn no_evidence_table_is_partitioned() {
+        for spec in codelake_schema::layer(codelake_schema::Layer::Evidence) {
+            assert!(spec.partition_by.is_empty(), "{} is partitioned", spec.name);
+        }
     }
 
     /// A table without rows gets no data file, and an abandoned file is deleted.
