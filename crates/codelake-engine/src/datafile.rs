@@ -80,32 +80,37 @@ impl DataFile {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if self.writer.is_none() {
-            // One file per table, with no partition values: a partitioned table would need its
-            // partition columns taken out of the file and a file per partition.
-            if !self.spec.partition_by.is_empty() {
-                return Err(EngineError::Other(format!(
-                    "{}: the evidence writer does not write partitioned tables",
-                    self.spec.name
-                )));
-            }
-            std::fs::create_dir_all(&self.dir).map_err(|source| EngineError::Io {
-                path: self.dir.clone(),
-                source,
-            })?;
-            let file = File::create_new(self.path()).map_err(|e| self.io_error(e))?;
-            let writer = ArrowWriter::try_new(
-                BufWriter::with_capacity(FILE_BUFFER, file),
-                self.spec.schema.clone(),
-                Some(storage::writer_properties(self.spec)),
-            )
-            .map_err(|e| self.parquet_error(e))?;
-            self.writer = Some(writer);
+        let writer = match self.writer.take() {
+            Some(w) => w,
+            None => self.open()?,
+        };
+        self.writer
+            .insert(writer)
+            .write(batch)
+            .map_err(|e| self.parquet_error(e))
+    }
+
+    /// Creates the file and its Parquet writer.
+    fn open(&self) -> Result<ArrowWriter<BufWriter<File>>> {
+        // One file per table, with no partition values: a partitioned table would need its
+        // partition columns taken out of the file and a file per partition.
+        if !self.spec.partition_by.is_empty() {
+            return Err(EngineError::Other(format!(
+                "{}: the evidence writer does not write partitioned tables",
+                self.spec.name
+            )));
         }
-        match &mut self.writer {
-            Some(w) => w.write(batch).map_err(|e| self.parquet_error(e)),
-            None => Ok(()),
-        }
+        std::fs::create_dir_all(&self.dir).map_err(|source| EngineError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let file = File::create_new(self.path()).map_err(|e| self.io_error(e))?;
+        ArrowWriter::try_new(
+            BufWriter::with_capacity(FILE_BUFFER, file),
+            self.spec.schema.clone(),
+            Some(storage::writer_properties(self.spec)),
+        )
+        .map_err(|e| self.parquet_error(e))
     }
 
     /// Writes the file's last row group and footer and returns its `add` action, or `None`
@@ -277,18 +282,8 @@ pub async fn replace_table(
         .map_or(0, |s| s.num_records);
     let adds: Vec<Action> = add.into_iter().map(Action::Add).collect();
     let Some(mut table) = table.filter(|t| t.version().is_some()) else {
-        let dir = storage::table_dir(db, spec.name);
-        let url = deltalake::table::builder::ensure_table_uri(dir.to_string_lossy())
-            .delta_context(spec.name)?;
-        let columns = storage::spec_struct(spec)?;
-        return DeltaTable::try_from_url(url)
-            .await
-            .delta_context(spec.name)?
-            .create()
-            .with_table_name(spec.name)
-            .with_comment(spec.description)
-            .with_columns(columns.fields().cloned())
-            .with_partition_columns(spec.partition_by.iter().copied())
+        return storage::create(db, spec)
+            .await?
             .with_save_mode(SaveMode::ErrorIfExists)
             .with_commit_properties(commit_properties(adds.len(), rows, 0))
             .with_actions(adds)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use codelake_schema::{Layer, TableSpec};
 use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryFromArrow;
+use deltalake::operations::create::CreateBuilder;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ensure_table_uri};
 
@@ -124,7 +125,7 @@ pub fn table_dir(db: &Path, table: &str) -> PathBuf {
     db.join(table)
 }
 
-pub(crate) fn spec_struct(spec: &TableSpec) -> Result<StructType> {
+fn spec_struct(spec: &TableSpec) -> Result<StructType> {
     StructType::try_from_arrow(spec.schema.as_ref()).map_err(|e| EngineError::SpecMismatch {
         table: spec.name.to_string(),
         detail: format!("the spec's Arrow schema has no Delta equivalent: {e}"),
@@ -182,19 +183,27 @@ pub async fn ensure(db: &Path, spec: &TableSpec) -> Result<DeltaTable> {
             SaveMode::Overwrite
         }
     };
+    create(db, spec)
+        .await?
+        .with_save_mode(mode)
+        .await
+        .delta_context(spec.name)
+}
+
+/// The creation of the table of a spec, in its directory, with the spec's schema, name,
+/// description and partitioning (the caller sets the save mode and anything it adds).
+pub(crate) async fn create(db: &Path, spec: &TableSpec) -> Result<CreateBuilder> {
+    let dir = table_dir(db, spec.name);
     let url = ensure_table_uri(dir.to_string_lossy()).delta_context(spec.name)?;
     let table = DeltaTable::try_from_url(url)
         .await
         .delta_context(spec.name)?;
-    table
+    Ok(table
         .create()
         .with_table_name(spec.name)
         .with_comment(spec.description)
-        .with_columns(wanted.fields().cloned())
-        .with_partition_columns(spec.partition_by.iter().copied())
-        .with_save_mode(mode)
-        .await
-        .delta_context(spec.name)
+        .with_columns(spec_struct(spec)?.fields().cloned())
+        .with_partition_columns(spec.partition_by.iter().copied()))
 }
 
 #[cfg(test)]
