@@ -4,8 +4,17 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The package's directory, as `cargo test` gives it to the running test (not as it was when
+/// the test was compiled: a target directory shared by two checkouts may hold a test binary
+/// built in the other one).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop")
+    manifest_dir().join("../../examples/shop")
 }
 
 fn codelake() -> Command {

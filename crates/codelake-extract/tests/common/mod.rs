@@ -65,9 +65,13 @@ pub fn python_files(dir: &std::path::Path) -> Vec<PathBuf> {
 pub fn run_oracle(script: &str, paths: &[PathBuf], mut each: impl FnMut(serde_json::Value)) {
     use std::io::{BufRead, BufReader, Write};
     use std::process::Stdio;
-    let oracle = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/oracles")
-        .join(script);
+    // The package's directory as `cargo test` gives it to the running test, not as it was at
+    // compile time: a target directory shared by two checkouts may hold a test binary built
+    // in the other one.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let oracle = dir.join("tests/oracles").join(script);
     let mut child = Command::new(python3())
         .arg(&oracle)
         .stdin(Stdio::piped())
