@@ -15,12 +15,7 @@ use std::time::{Duration, Instant};
 use codelake_extract::{EvidenceSink, ExtractConfig, ExtractStats, ScanOptions, Table};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::streaming::StreamingTable;
-use datafusion::error::DataFusionError;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::datasource::sink::DataSinkExec;
 
 use codelake_schema::{Layer, TableSpec};
 use datafusion::dataframe::DataFrame;
@@ -83,59 +78,6 @@ pub trait Progress: Send + Sync {
 /// A `Progress` that reports nothing.
 pub struct NoProgress;
 impl Progress for NoProgress {}
-
-/// A batch relabelled with a spec's schema. Columns whose types differ only in names or
-/// nullability of nested fields (a list's item, a map's entries, a struct built by a union with
-/// a typed NULL) are cast to the spec's type; a null where the spec forbids one is an error.
-fn conform(
-    batch: &RecordBatch,
-    schema: &SchemaRef,
-) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                datafusion::arrow::compute::cast(c, f.data_type())
-            }
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(schema.clone(), columns)
-}
-
-/// A one-shot partition over a stream that is already running.
-struct OnceStream {
-    schema: SchemaRef,
-    stream: Mutex<Option<SendableRecordBatchStream>>,
-}
-
-impl std::fmt::Debug for OnceStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnceStream").finish_non_exhaustive()
-    }
-}
-
-impl PartitionStream for OnceStream {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        match self.stream.lock().ok().and_then(|mut s| s.take()) {
-            Some(s) => s,
-            None => {
-                let err = DataFusionError::Execution("rule stream executed twice".into());
-                Box::pin(RecordBatchStreamAdapter::new(
-                    self.schema.clone(),
-                    futures::stream::once(async move { Err(err) }),
-                ))
-            }
-        }
-    }
-}
 
 /// The evidence rows of this build, as the batches its Delta tables were written from, for
 /// the rules to read in place of the Delta scans. The tables committed are those rows in that
@@ -526,7 +468,6 @@ async fn build_with(
             Ok::<_, EngineError>(planned)
         })
     });
-    let ctx = session::new_session_context();
     // Without the rules, the CPG tables are written empty. They are opened and their writes
     // prepared while the files are extracted, side by side; each commits once extraction has
     // succeeded (a failed build leaves them as they were).
@@ -537,7 +478,6 @@ async fn build_with(
         codelake_schema::layer(Layer::Cpg)
             .map(|spec| {
                 let db = opts.db.clone();
-                let ctx = ctx.clone();
                 let mut go = extraction_done.clone();
                 tasks.spawn(async move {
                     let delta = storage::ensure(&db, spec).await?;
@@ -554,12 +494,8 @@ async fn build_with(
                     if files == 0 {
                         return Ok((spec.name, delta));
                     }
-                    let empty = ctx
-                        .read_table(Arc::new(datafusion::datasource::empty::EmptyTable::new(
-                            spec.schema.clone(),
-                        )))
-                        .df_context(|| format!("preparing the write of {}", spec.name))?;
-                    Ok::<_, EngineError>((spec.name, write_table(delta, empty, spec).await?))
+                    let emptied = datafile::replace_table(&db, spec, Some(delta), None).await?;
+                    Ok::<_, EngineError>((spec.name, emptied))
                 })
             })
             .collect()
@@ -938,8 +874,9 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
 impl OutputWriter for DeltaOutputs {
     async fn write(&self, spec: &'static TableSpec, df: DataFrame) -> Result<rules::Written> {
         let delta = storage::ensure(&self.db, spec).await?;
-        // The rule's rows, relabelled with the spec's schema (its field metadata; a null in a
-        // NOT NULL column is an error here), streamed into the Delta writer.
+        // The rule's plan under a `DataSinkExec` into the table (see `datafile::DeltaSink`):
+        // DataFusion checks the spec's NOT NULL columns, the sink relabels the rows with the
+        // spec's schema (its field metadata), encodes them and commits.
         // In one partition, in plan order: the rows are written in the order the plan
         // produces them (see `ordered`), not in the order parallel partitions happen to finish.
         let task = Arc::new(df.task_ctx());
@@ -948,44 +885,16 @@ impl OutputWriter for DeltaOutputs {
             .await
             .df_context(|| format!("planning the rule of {}", spec.name))?;
         let plan = crate::ordered::single_partition(plan);
-        let rule_stream = datafusion::physical_plan::execute_stream(plan.clone(), task)
-            .df_context(|| format!("running the rule of {}", spec.name))?;
-        let schema = spec.schema.clone();
-        let relabelled = futures::StreamExt::map(rule_stream, {
-            let schema = schema.clone();
-            move |batch| {
-                batch.and_then(|b| {
-                    conform(&b, &schema).map_err(|e| DataFusionError::ArrowError(Box::new(e), None))
-                })
-            }
-        });
-        let source = StreamingTable::try_new(
-            schema.clone(),
-            vec![Arc::new(OnceStream {
-                schema: schema.clone(),
-                stream: Mutex::new(Some(Box::pin(RecordBatchStreamAdapter::new(
-                    schema.clone(),
-                    relabelled,
-                )))),
-            })],
-        )
-        .df_context(|| format!("preparing the write of {}", spec.name))?;
-        let input = self
-            .ctx
-            .read_table(Arc::new(source))
-            .df_context(|| format!("preparing the write of {}", spec.name))?;
-        let table = write_table(delta, input, spec).await?;
-        let rows = table
-            .snapshot()
-            .delta_context(spec.name)?
-            .log_data()
-            .iter()
-            .map(|f| f.num_records().unwrap_or(0))
-            .sum::<usize>();
+        let sink = Arc::new(datafile::DeltaSink::new(&self.db, spec, delta));
+        let write = Arc::new(DataSinkExec::new(plan.clone(), sink.clone(), None));
+        datafusion::physical_plan::collect(write, task)
+            .await
+            .df_context(|| format!("writing {}", spec.name))?;
+        let (table, rows) = sink.committed()?;
         let provider = session::provider(&self.ctx, spec, &table).await?;
         lock(&self.written)?.insert(spec.name, table);
         Ok(rules::Written {
-            rows,
+            rows: rows as usize,
             table: provider,
             plan,
         })
@@ -997,47 +906,6 @@ fn abandon_add(db: &std::path::Path, spec: &TableSpec, add: Option<&deltalake::k
     if let Some(add) = add {
         let _ = std::fs::remove_file(storage::table_dir(db, spec.name).join(&add.path));
     }
-}
-
-/// Overwrites a table with the rows of a DataFusion plan: delta-rs executes the plan (in its own
-/// session, which has the planner its write nodes need; the streaming source is part of the
-/// plan) and streams it into Parquet files with the table's writer properties
-/// ([`storage::writer_properties`]), then replaces the table in one commit. (DataFusion's
-/// `INSERT OVERWRITE` into the Delta provider does the same, but cannot set writer properties.)
-async fn write_table(
-    delta: deltalake::DeltaTable,
-    df: datafusion::dataframe::DataFrame,
-    spec: &'static codelake_schema::TableSpec,
-) -> Result<deltalake::DeltaTable> {
-    use crate::error::DeltaContext;
-    let plan = df.logical_plan().clone();
-    // delta-rs' session, in one partition: by default it spreads a single input stream over
-    // the cores round-robin and then funnels the partitions into its one writer, which writes
-    // the rows in whatever order they arrive. In one partition they are written as they come.
-    let one_partition = HashMap::from([(
-        "datafusion.execution.target_partitions".to_string(),
-        "1".to_string(),
-    )]);
-    let session = deltalake::delta_datafusion::DeltaSessionContext::new_with_session_overrides(
-        &one_partition,
-    )
-    .delta_context(spec.name)?;
-    delta
-        .write(Vec::new())
-        .with_session_state(Arc::new(session.state()))
-        .with_input_plan(plan)
-        .with_save_mode(deltalake::protocol::SaveMode::Overwrite)
-        // Used only when the write creates the table (see `storage::ensure_for_write`).
-        .with_table_name(spec.name)
-        .with_description(spec.description)
-        .with_partition_columns(spec.partition_by.iter().copied())
-        .with_writer_properties(storage::writer_properties(spec))
-        // delta-rs hands the Parquet writer slices of this many rows (1024 by default), checking
-        // the file's size after each: a row group at a time costs the same checks 128 times less
-        // often. The Parquet writer still cuts pages every 1024 rows.
-        .with_write_batch_size(storage::ROW_GROUP_ROWS)
-        .await
-        .delta_context(spec.name)
 }
 
 /// The Delta version of every table of the registry.
@@ -1055,7 +923,7 @@ pub async fn table_versions(db: &std::path::Path) -> Result<BTreeMap<String, i64
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, Int64Array};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
     /// A batch of one Int64 column holding `from..from + n`.
     fn numbers(schema: &SchemaRef, from: i64, n: usize) -> RecordBatch {

@@ -1,5 +1,6 @@
-//! The evidence tables' data files: written by the extraction threads as they hand their
-//! batches over, then committed to each table's Delta log through delta-rs.
+//! The tables' data files and their Delta commits: the evidence's, written by the extraction
+//! threads as they hand their batches over, and the CPG outputs', written by DataFusion
+//! through [`DeltaSink`]; both committed to each table's Delta log through delta-rs.
 //!
 //! An evidence batch is Parquet-encoded by an extraction worker between its chunks, soon after
 //! it was built (the build's `FileSink` queues it; whichever worker is free encodes it), into
@@ -14,15 +15,22 @@
 //! table, fed through a channel), this took a tenth off an evidence build of Django (0.93 ->
 //! 0.83 s; 1.76 -> 1.60 CPU-s; peak RSS 313 -> 264 MB): no encoded row group is copied into
 //! an upload buffer, and no tokio task, channel or blocking thread stands between the
-//! extraction and the file.
+//! extraction and the file. The outputs take the same path from their plans (see
+//! [`DeltaSink`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use codelake_schema::TableSpec;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::sink::DataSink;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add};
@@ -31,6 +39,7 @@ use deltalake::parquet::basic::{LogicalType, Type as PhysicalType};
 use deltalake::parquet::file::metadata::ParquetMetaData;
 use deltalake::parquet::file::statistics::Statistics;
 use deltalake::protocol::{DeltaOperation, SaveMode};
+use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::{DeltaContext, EngineError, Result};
@@ -314,6 +323,140 @@ pub async fn replace_table(
     Ok(table)
 }
 
+/// A rule's output, written by DataFusion: the sink of a `DataSinkExec` over the rule's plan,
+/// an `INSERT OVERWRITE` into the output's Delta table. It encodes the plan's batches as they
+/// come (relabelled with the spec's schema by [`conform`]) into one [`DataFile`] and replaces
+/// the table with it in one commit ([`replace_table`]) before it returns, as a `DataSink`
+/// does; a failed write commits nothing and deletes its file.
+///
+/// Against delta-rs' write operation (which ran the plan in a session of its own and encoded
+/// into an in-memory copy of the file, uploaded when closed): the same bytes in the files and
+/// 4% off a whole build of Django (2.33 -> 2.23 s, 4.36 -> 4.21 CPU-s, 5 alternating pairs).
+pub struct DeltaSink {
+    db: PathBuf,
+    spec: &'static TableSpec,
+    /// The table as opened for this build; taken by the write.
+    table: Mutex<Option<DeltaTable>>,
+    /// The table as the write's commit left it, and the rows written.
+    committed: Mutex<Option<(DeltaTable, u64)>>,
+}
+
+impl DeltaSink {
+    pub fn new(db: &Path, spec: &'static TableSpec, table: DeltaTable) -> Self {
+        DeltaSink {
+            db: db.to_path_buf(),
+            spec,
+            table: Mutex::new(Some(table)),
+            committed: Mutex::new(None),
+        }
+    }
+
+    /// The table after the write, and the rows written, once the sink's plan has run.
+    pub fn committed(&self) -> Result<(DeltaTable, u64)> {
+        self.committed
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take())
+            .ok_or_else(|| EngineError::Other(format!("{}: nothing was written", self.spec.name)))
+    }
+
+    async fn write(&self, mut data: SendableRecordBatchStream) -> Result<u64> {
+        let name = self.spec.name;
+        let table = self
+            .table
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take())
+            .ok_or_else(|| EngineError::Other(format!("{name}: the output was written twice")))?;
+        let mut file = DataFile::new(&self.db, self.spec);
+        let mut rows = 0u64;
+        while let Some(batch) = data.next().await {
+            let written = batch
+                .map_err(|e| EngineError::Other(format!("running the rule of {name}: {e}")))
+                .and_then(|b| {
+                    conform(&b, &self.spec.schema)
+                        .map_err(|e| EngineError::Other(format!("{name}: {e}")))
+                })
+                .and_then(|b| {
+                    rows += b.num_rows() as u64;
+                    file.write(&b)
+                });
+            if let Err(e) = written {
+                file.abandon();
+                return Err(e);
+            }
+        }
+        let add = file.finish()?;
+        let path = add.as_ref().map(|a| a.path.clone());
+        let committed = match replace_table(&self.db, self.spec, Some(table), add).await {
+            Ok(t) => t,
+            Err(e) => {
+                if let Some(path) = path {
+                    let _ = std::fs::remove_file(storage::table_dir(&self.db, name).join(path));
+                }
+                return Err(e);
+            }
+        };
+        if let Ok(mut slot) = self.committed.lock() {
+            *slot = Some((committed, rows));
+        }
+        Ok(rows)
+    }
+}
+
+impl std::fmt::Debug for DeltaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeltaSink")
+            .field("table", &self.spec.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DisplayAs for DeltaSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeltaSink: overwrite {}", self.spec.name)
+    }
+}
+
+#[async_trait::async_trait]
+impl DataSink for DeltaSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.spec.schema
+    }
+
+    async fn write_all(
+        &self,
+        data: SendableRecordBatchStream,
+        _context: &Arc<TaskContext>,
+    ) -> datafusion::error::Result<u64> {
+        self.write(data)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))
+    }
+}
+
+/// A batch relabelled with a spec's schema. Columns whose types differ only in names or
+/// nullability of nested fields (a list's item, a map's entries, a struct built by a union with
+/// a typed NULL) are cast to the spec's type; a null where the spec forbids one is an error.
+pub(crate) fn conform(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
 /// The commit's properties: delta-rs' defaults (a checkpoint every 100 versions, expired logs
 /// cleaned up) and the operation's metrics in its `commitInfo`, as delta-rs' writes give them.
 fn commit_properties(added: usize, rows: i64, removed: usize) -> CommitProperties {
@@ -390,13 +533,89 @@ mod tests {
         assert_eq!(on_disk.len() as i64, add.size);
     }
 
-    /// The evidence writer writes one unpartitioned file per table: no evidence table is
-    /// partitioned.
+    /// `DataFile` writes one unpartitioned file per table, for the evidence and the outputs:
+    /// no table is partitioned.
     #[test]
-    fn no_evidence_table_is_partitioned() {
-        for spec in codelake_schema::layer(codelake_schema::Layer::Evidence) {
+    fn no_table_is_partitioned() {
+        for spec in codelake_schema::registry() {
             assert!(spec.partition_by.is_empty(), "{} is partitioned", spec.name);
         }
+    }
+
+    /// A plan written through `DataSinkExec` and a `DeltaSink` replaces the table in one
+    /// commit, with one file holding the plan's rows; DataFusion's count is the rows written.
+    #[tokio::test]
+    async fn a_plan_written_through_the_sink_replaces_the_table() {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::UInt64Type;
+        use datafusion::datasource::sink::DataSinkExec;
+        let db = tempfile::tempdir().expect("temp dir");
+        let spec = codelake_schema::spec("files").expect("files spec");
+        let table = storage::ensure(db.path(), spec).await.expect("created");
+        assert_eq!(table.version(), Some(0));
+        let ctx = crate::session::new_session_context();
+        let plan = ctx
+            .read_batches([files_batch(&[3, 1]), files_batch(&[2])])
+            .expect("read")
+            .create_physical_plan()
+            .await
+            .expect("planned");
+        let sink = Arc::new(DeltaSink::new(db.path(), spec, table));
+        let write = Arc::new(DataSinkExec::new(plan, sink.clone(), None));
+        let counts = datafusion::physical_plan::collect(write, ctx.task_ctx())
+            .await
+            .expect("written");
+        let count = counts[0].column(0).as_primitive::<UInt64Type>().value(0);
+        assert_eq!(count, 3);
+        let (table, rows) = sink.committed().expect("committed");
+        assert_eq!(rows, 3);
+        assert_eq!(table.version(), Some(1));
+        assert_eq!(files_in(&table).len(), 1);
+        let stats = table
+            .snapshot()
+            .expect("loaded")
+            .log_data()
+            .iter()
+            .map(|f| f.num_records().unwrap_or(0))
+            .sum::<usize>();
+        assert_eq!(stats, 3);
+        assert!(sink.committed().is_err(), "the table is handed over once");
+    }
+
+    /// A plan that fails part-way commits nothing and leaves no file behind.
+    #[tokio::test]
+    async fn a_failing_plan_commits_nothing_through_the_sink() {
+        use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+        let db = tempfile::tempdir().expect("temp dir");
+        let spec = codelake_schema::spec("files").expect("files spec");
+        let table = storage::ensure(db.path(), spec).await.expect("created");
+        let sink = DeltaSink::new(db.path(), spec, table);
+        let batches: Vec<datafusion::error::Result<RecordBatch>> = vec![
+            Ok(files_batch(&[1, 2])),
+            Err(DataFusionError::Execution("the rule broke".into())),
+        ];
+        let stream = Box::pin(RecordBatchStreamAdapter::new(
+            spec.schema.clone(),
+            futures::stream::iter(batches),
+        ));
+        let ctx = crate::session::new_session_context();
+        let err = sink
+            .write_all(stream, &ctx.task_ctx())
+            .await
+            .expect_err("the plan failed");
+        assert!(err.to_string().contains("the rule broke"), "{err}");
+        assert!(sink.committed().is_err());
+        let reopened = storage::open(db.path(), spec)
+            .await
+            .expect("opened")
+            .expect("exists");
+        assert_eq!(reopened.version(), Some(0));
+        let parquet = std::fs::read_dir(storage::table_dir(db.path(), "files"))
+            .expect("table dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            .count();
+        assert_eq!(parquet, 0);
     }
 
     /// A table without rows gets no data file, and an abandoned file is deleted.
