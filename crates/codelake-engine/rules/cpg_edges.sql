@@ -1,6 +1,7 @@
 -- Every edge, from the edge rules, each keyed by a stable hash of kind, ends and rule.
+-- (The AST edges' kind, origin and rule are constants here: their rule does not repeat them.)
 WITH e AS (
-  SELECT a.kind, a.src_id, a.dst_id, a.file_id, a.origin, a.rule, 1.0 AS confidence,
+  SELECT 'AST' AS kind, a.src_id, a.dst_id, a.file_id, 'ast' AS origin, 'edges_ast' AS rule, 1.0 AS confidence,
          CAST(NULL AS BIGINT) AS ambiguity_group_id, a.field, a.field_index
   FROM edges_ast a
   UNION ALL

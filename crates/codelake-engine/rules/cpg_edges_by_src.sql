@@ -8,7 +8,7 @@
 -- It reads the edge rules themselves, as cpg_edges does (a test checks that both read the same
 -- ones), not cpg_edges: so it runs beside cpg_edges instead of after its Parquet is written.
 WITH e AS (
-  SELECT a.src_id, a.kind, a.dst_id, 1.0 AS confidence FROM edges_ast a
+  SELECT a.src_id, 'AST' AS kind, a.dst_id, 1.0 AS confidence FROM edges_ast a
   UNION ALL
   SELECT c.src_id, c.kind, c.dst_id, 1.0 AS confidence FROM edges_contains c
   UNION ALL
