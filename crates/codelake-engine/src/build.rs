@@ -577,11 +577,11 @@ async fn build_with(
                 let delta = match opened.await {
                     Ok(Ok(delta)) => delta,
                     Ok(Err(e)) => {
-                        abandon_add(&db, spec, add.as_ref());
+                        datafile::abandon_add(&db, spec, add.as_ref());
                         return Err(e);
                     }
                     Err(e) => {
-                        abandon_add(&db, spec, add.as_ref());
+                        datafile::abandon_add(&db, spec, add.as_ref());
                         return Err(EngineError::Other(format!(
                             "opening table {} failed: {e}",
                             spec.name
@@ -898,13 +898,6 @@ impl OutputWriter for DeltaOutputs {
             table: provider,
             plan,
         })
-    }
-}
-
-/// Deletes a finished data file that will not be committed (its table could not be opened).
-fn abandon_add(db: &std::path::Path, spec: &TableSpec, add: Option<&deltalake::kernel::Add>) {
-    if let Some(add) = add {
-        let _ = std::fs::remove_file(storage::table_dir(db, spec.name).join(&add.path));
     }
 }
 

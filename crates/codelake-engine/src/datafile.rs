@@ -278,8 +278,23 @@ fn insert_at(map: &mut Map<String, Value>, path: &[String], value: Value) {
 
 /// Replaces the rows of a table with one new data file (or none: the table becomes empty), in
 /// one Delta commit: `table` as opened for this build, `None` when it does not exist yet (the
-/// commit then creates it, version 0 holding the rows).
+/// commit then creates it, version 0 holding the rows). If the commit fails, the new file is
+/// deleted: no version refers to it.
 pub async fn replace_table(
+    db: &Path,
+    spec: &'static TableSpec,
+    table: Option<DeltaTable>,
+    add: Option<Add>,
+) -> Result<DeltaTable> {
+    let kept = add.clone();
+    let committed = commit_replacement(db, spec, table, add).await;
+    if committed.is_err() {
+        abandon_add(db, spec, kept.as_ref());
+    }
+    committed
+}
+
+async fn commit_replacement(
     db: &Path,
     spec: &'static TableSpec,
     table: Option<DeltaTable>,
@@ -321,6 +336,14 @@ pub async fn replace_table(
         .delta_context(spec.name)?;
     table.state = Some(commit.snapshot());
     Ok(table)
+}
+
+/// Deletes a finished data file that will not be committed (its table could not be opened, or
+/// its commit failed).
+pub(crate) fn abandon_add(db: &Path, spec: &TableSpec, add: Option<&Add>) {
+    if let Some(add) = add {
+        let _ = std::fs::remove_file(storage::table_dir(db, spec.name).join(&add.path));
+    }
 }
 
 /// A rule's output, written by DataFusion: the sink of a `DataSinkExec` over the rule's plan,
@@ -387,16 +410,7 @@ impl DeltaSink {
             }
         }
         let add = file.finish()?;
-        let path = add.as_ref().map(|a| a.path.clone());
-        let committed = match replace_table(&self.db, self.spec, Some(table), add).await {
-            Ok(t) => t,
-            Err(e) => {
-                if let Some(path) = path {
-                    let _ = std::fs::remove_file(storage::table_dir(&self.db, name).join(path));
-                }
-                return Err(e);
-            }
-        };
+        let committed = replace_table(&self.db, self.spec, Some(table), add).await?;
         if let Ok(mut slot) = self.committed.lock() {
             *slot = Some((committed, rows));
         }
