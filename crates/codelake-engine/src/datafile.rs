@@ -105,7 +105,7 @@ impl DataFile {
         // partition columns taken out of the file and a file per partition.
         if !self.spec.partition_by.is_empty() {
             return Err(EngineError::Other(format!(
-                "{}: the evidence writer does not write partitioned tables",
+                "{}: codelake's table writer does not write partitioned tables",
                 self.spec.name
             )));
         }

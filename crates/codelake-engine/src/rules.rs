@@ -437,7 +437,7 @@ pub fn render_profile(plan: &dyn ExecutionPlan) -> String {
         .to_string()
 }
 
-/// Where output rules write: the build supplies the Delta writer.
+/// Where output rules write: the build supplies the Delta writer (`build::DeltaOutputs`).
 #[async_trait::async_trait]
 pub trait OutputWriter: Send + Sync {
     /// Replaces the table of `spec` with the rows of `df` (already shaped and sorted as the
