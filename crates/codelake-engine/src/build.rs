@@ -81,11 +81,10 @@ impl Progress for NoProgress {}
 
 /// The evidence rows of this build, as the batches its Delta tables were written from, for
 /// the rules to read in place of the Delta scans. The tables committed are those rows in that
-/// order, so the rules see the same data either way; reading it back from Parquet decoded
-/// `ast_nodes` (1.46 M rows on Django) once per rule that scans it, 18% of the relations
-/// phase. Only what the rules read is kept: the tables their plans scan, with the columns they
-/// take ([`rules::evidence_read`]); the rest (comments, tokens, line tables, call arguments,
-/// ...: a quarter of the evidence on Django) is freed once written. The batches stay in
+/// order, so the rules see the same data either way, without decoding `ast_nodes` from
+/// Parquet once per rule that scans it. Only what the rules read is kept: the tables their
+/// plans scan, with the columns they take ([`rules::evidence_read`]); the rest (comments,
+/// tokens, line tables, call arguments, ...) is freed once written. The batches stay in
 /// memory until the rules are done. (The Delta tables themselves are validated with the
 /// outputs, in the validate stage.)
 struct EvidenceInMemory {
@@ -327,8 +326,8 @@ impl FileSink {
 impl EvidenceSink for FileSink {
     fn send(&self, table: Table, batch: RecordBatch) -> std::result::Result<(), String> {
         // Without the rules the batches only go to the data files, which take small ones as
-        // they are: gathering them first copied them for nothing (on Django the evidence build
-        // faulted 9% more pages with it). The rules keep what they read in memory, where
+        // they are: gathering them first would copy them for nothing. The rules keep what they
+        // read in memory, where
         // small batches would cost every operator over them.
         if self.kept.is_none() {
             return self.push(table, batch);
@@ -798,6 +797,7 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
                 .collect();
             json!({
                 "name": pr.def.name,
+                "layer": pr.def.layer.name(),
                 "kind": format!("{:?}", pr.def.kind).to_lowercase(),
                 "inputs": pr.inputs,
                 "fingerprint": pr.fingerprint,
@@ -814,6 +814,7 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
             .map(|def| {
                 json!({
                     "name": def.name,
+                    "layer": def.layer.name(),
                     "kind": format!("{:?}", def.kind).to_lowercase(),
                     "inputs": null,
                     "fingerprint": null,

@@ -11,12 +11,10 @@
 //! file of the version it replaces. A reader sees the old version or the new one, whole; a
 //! failed build commits nothing and deletes the files it had begun ([`DataFile::abandon`]).
 //!
-//! Against handing the batches to delta-rs' writer on the async runtime (one writer task per
-//! table, fed through a channel), this took a tenth off an evidence build of Django (0.93 ->
-//! 0.83 s; 1.76 -> 1.60 CPU-s; peak RSS 313 -> 264 MB): no encoded row group is copied into
-//! an upload buffer, and no tokio task, channel or blocking thread stands between the
-//! extraction and the file. The outputs take the same path from their plans (see
-//! [`DeltaSink`]).
+//! Why not delta-rs' writer: no encoded row group is copied into an upload buffer, and no
+//! tokio task, channel or blocking thread stands between the extraction and the file
+//! (docs/performance.md has the comparison). The outputs take the same path from their plans
+//! (see [`DeltaSink`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -46,8 +44,7 @@ use crate::error::{DeltaContext, EngineError, Result};
 use crate::storage;
 
 /// The output buffer between the Parquet writer and the file (a closing row group's column
-/// chunks go through it; 1 MiB cost about 10 MB more resident memory over all tables and
-/// saved nothing measurable).
+/// chunks go through it; a larger one costs resident memory and saves nothing).
 const FILE_BUFFER: usize = 256 << 10;
 
 /// The one new data file of a table, created at its first rows.
@@ -351,10 +348,8 @@ pub(crate) fn abandon_add(db: &Path, spec: &TableSpec, add: Option<&Add>) {
 /// come (relabelled with the spec's schema by [`conform`]) into one [`DataFile`] and replaces
 /// the table with it in one commit ([`replace_table`]) before it returns, as a `DataSink`
 /// does; a failed write commits nothing and deletes its file.
-///
-/// Against delta-rs' write operation (which ran the plan in a session of its own and encoded
-/// into an in-memory copy of the file, uploaded when closed): the same bytes in the files and
-/// 4% off a whole build of Django (2.33 -> 2.23 s, 4.36 -> 4.21 CPU-s, 5 alternating pairs).
+/// Unlike delta-rs' write operation it runs the plan in the build's session and encodes
+/// straight into the file, not into an in-memory copy of it (the same bytes either way).
 pub struct DeltaSink {
     db: PathBuf,
     spec: &'static TableSpec,

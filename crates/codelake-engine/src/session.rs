@@ -94,8 +94,7 @@ fn session(
         )
         // The rules join million-row evidence (ast_nodes, name_refs) with tables of some ten
         // thousand rows (files, defs, scopes). Below these sizes the small side is built once and
-        // the large side probes it where it is, instead of both being hash-repartitioned; on
-        // Django this takes cpg_nodes from 3.7 s to 1.1 s.
+        // the large side probes it where it is, instead of both being hash-repartitioned.
         .set_usize(
             "datafusion.optimizer.hash_join_single_partition_threshold",
             64 * 1024 * 1024,
@@ -106,7 +105,7 @@ fn session(
         )
         // Above this size a partition is sorted batch by batch and the sorted runs merged, which
         // for many small batches is several times slower than one sort of the concatenated
-        // partition (1.7 M cpg_nodes rows: 3.3 s against 1.6 s). Below it, a partition is
+        // partition. Below it, a partition is
         // concatenated and sorted in place. (The rules themselves no longer sort their outputs;
         // this serves the sorts of users' queries and of the rules' own ORDER BYs.)
         .set_usize(
@@ -238,8 +237,8 @@ pub async fn open_rules_session(db: &Path) -> Result<SessionContext> {
 /// The session the rules run in: like [`new_session_context`], with every plan in one
 /// partition. A single-partition plan emits its rows in an order fixed by its inputs (scans
 /// read files in order, joins probe in order, aggregates emit groups as first seen), so the
-/// outputs are written in a deterministic order without sorting them — sorting took a quarter
-/// of a Django build's CPU. The rules still run side by side, each on its own task.
+/// outputs are written in a deterministic order without sorting them (sorting is dear: see
+/// docs/performance.md). The rules still run side by side, each on its own task.
 pub fn rules_session_context() -> SessionContext {
     session(
         SessionConfig::new()

@@ -44,16 +44,14 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
         .set_dictionary_enabled(false)
         // Row groups of 64 Ki rows instead of the default 1 Mi: the writer buffers a whole row
         // group's pages before it copies them out, so smaller groups keep those buffers small and
-        // reused (on Django 128 Ki cost 7% more page faults and 2-3% more time, with files of
-        // the same size); scans still read column chunks of several pages each.
+        // reused; scans still read column chunks of several pages each.
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     // The evidence tables are written side by side while the files are extracted, each holding
     // its open row group (its compressed pages, then the bytes of the whole group) in memory.
-    // Their wide rows close a group at about half a megabyte instead (ast_nodes: 15 Ki rows
-    // a group, 72 groups): on Django the evidence build faulted in 16% fewer pages (peak RSS
-    // 370 -> 324 MB) and took 0.96 -> 0.91 s. Scans of them took as long within the timer's
-    // resolution. The CPG tables, written after extraction one rule at a time and read most,
-    // keep 64 Ki rows: a join of cpg_edges with cpg_nodes was 10% slower over groups of 14 Ki.
+    // Their wide rows close a group at about half a megabyte instead (ast_nodes: about 15 Ki
+    // rows a group), which keeps fewer pages resident and faulted in. The CPG tables, written
+    // after extraction one rule at a time and read most, keep 64 Ki rows: joins over them read
+    // larger groups faster. (docs/performance.md has the measurements.)
     if spec.layer == Layer::Evidence {
         b = b.set_max_row_group_bytes(Some(EVIDENCE_ROW_GROUP_BYTES));
     }
@@ -61,9 +59,8 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
         if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
             let column = ColumnPath::from(f.name().as_str());
             // A column of mostly distinct text (source text, qualified names, docstrings) gets
-            // no dictionary: it would hash and keep nearly every value and save nothing (on
-            // Django such columns encoded 10-40% faster without one, at the same size or within
-            // 8%; `examples/parquet_write.rs --columns` compares).
+            // no dictionary: it would hash and keep nearly every value and save nothing
+            // (`examples/parquet_write.rs --columns` compares).
             let dictionary = !spec.column_values_distinct(f.name());
             b = b.set_column_dictionary_enabled(column.clone(), dictionary);
             // The min and max of a string column prune nothing unless the rows are sorted by
@@ -80,9 +77,8 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
     // counts pack into a few bits each). The other ids (`*_id`) are stable hashes, random bits
     // that delta encoding cannot shrink: they stay plain, with Snappy for the repeats (a parent
     // or source id shared by neighbouring rows), and uncompressed for a table's sole key, which
-    // never repeats. Against plain + Snappy everywhere, ast_nodes is 29% smaller (41 MB instead
-    // of 58 on Django); against delta encoding for the ids too, cpg_edges encodes about a fifth
-    // faster and is 11% smaller (`examples/parquet_write.rs` compares these).
+    // never repeats. This is both smaller and faster to encode than plain + Snappy everywhere
+    // or delta encoding for the ids too (`examples/parquet_write.rs` compares them).
     let sole_key = match spec.keys {
         [key] => Some(*key),
         _ => None,
@@ -146,9 +142,8 @@ pub async fn open(db: &Path, spec: &TableSpec) -> Result<Option<DeltaTable>> {
 /// Opens the table of a spec for a write that replaces its rows: as [`ensure`] when it exists;
 /// when it does not, an uninitialised table that the write creates in its commit (version 0,
 /// with the spec's name, description and partitioning, given by the write), instead of an empty
-/// version 0 created first and the rows in version 1. On Django that took 0.04 s off an
-/// evidence build, whose 18 tables were created one commit and one snapshot each before the
-/// extraction could start.
+/// version 0 created first and the rows in version 1: no table costs a commit and a snapshot
+/// of its own before the extraction can start.
 pub async fn ensure_for_write(db: &Path, spec: &TableSpec) -> Result<DeltaTable> {
     let dir = table_dir(db, spec.name);
     if dir.join("_delta_log").is_dir() {

@@ -388,7 +388,7 @@ fn parse_and_walk(
             let tree = (config.scopes || config.syntax)
                 .then(|| scopes::analyze(module, module_id, text.len() as u32, &ids, index, base));
             if let (true, Some(tree)) = (config.scopes, &tree) {
-                tables::scope_rows(chunk, file_id, base, tree)?;
+                scopes::rows::scope_rows(chunk, file_id, base, tree)?;
             }
             if config.syntax {
                 let input = syntax::SyntaxInput {
@@ -396,7 +396,9 @@ fn parse_and_walk(
                     base,
                     text,
                     ids: &ids,
-                    scopes: tree.as_ref().map(|t| (t, tables::scope_ids(file_id, t))),
+                    scopes: tree
+                        .as_ref()
+                        .map(|t| (t, scopes::rows::scope_ids(file_id, t))),
                     package: syntax::package_of(row.module.as_deref(), row.is_package),
                 };
                 let mut rows = syntax::collect(&input, module, module_id);
@@ -488,10 +490,9 @@ pub const CHUNK_FILES: usize = 32;
 /// files then does not make huge batches). Where the cut falls depends on the files alone.
 const CHUNK_ROWS: usize = 64 * 1024;
 
-/// Chunks a worker may run ahead of the oldest chunk not yet handed to the sink. On Django,
-/// with the Parquet encoding on the workers, 8 took 2% off the evidence build against 4 (a
-/// worker behind a chunk of big files stalls the other less), for about 8 MB more resident
-/// memory; 2 added 5%, 16 gained nothing more.
+/// Chunks a worker may run ahead of the oldest chunk not yet handed to the sink: enough that a
+/// worker behind a chunk of big files seldom stalls the other, few enough to bound memory
+/// (docs/performance.md has the window sizes tried).
 const WINDOW: usize = 8;
 
 /// The batches of one chunk, every table's in row order.

@@ -151,18 +151,17 @@ const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 37;
 fn main() {
     // A build frees and reallocates hundreds of megabytes of batches and Parquet buffers. With
     // mimalloc's default 10 ms purge delay those pages go back to the OS and are faulted (and zeroed)
-    // in again moments later: a third of a build's CPU time went to clearing fresh pages. The
-    // process is short-lived, so it keeps what it has (peak RSS is unchanged).
+    // in again moments later, and clearing fresh pages becomes a large share of a build's CPU.
+    // The process is short-lived, so it keeps what it has (peak RSS is unchanged).
     // SAFETY: sets a process-wide option before any thread is started; no pointers involved.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     // mimalloc asks for transparent huge pages on its OS allocations; each first touch then
-    // clears 2 MiB, mostly never used: on Django the kernel spent 9 of a build's 30 CPU
-    // seconds zeroing pages (12.7 s instead of 18 s wall time without them).
+    // clears 2 MiB, mostly never used, and the kernel's zeroing of them dominates.
     // SAFETY: as above.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0) };
     // The option only stops future `madvise(MADV_HUGEPAGE)` calls: mimalloc reserved and advised
-    // its first arena when the runtime allocated before `main`, and a quarter of an evidence
-    // build's CPU time still went to zeroing huge pages faulted into it. Turning THP off for the
+    // its first arena when the runtime allocated before `main`, and huge pages faulted into it
+    // would still be zeroed whole. Turning THP off for the
     // process covers every mapping, advised or not (as mimalloc itself does when the option is
     // set from the environment at start-up).
     #[cfg(target_os = "linux")]
@@ -355,8 +354,11 @@ fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFor
         PlanFormat::Text => {
             for p in planned {
                 println!(
-                    "rule {} ({:?}), fingerprint {}",
-                    p.def.name, p.def.kind, p.fingerprint
+                    "rule {} ({}, {:?}), fingerprint {}",
+                    p.def.name,
+                    p.def.layer.name(),
+                    p.def.kind,
+                    p.fingerprint
                 );
                 println!("  {}", description(&p.def));
                 println!("  reads: {}", p.inputs.join(", "));
@@ -372,6 +374,7 @@ fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFor
                 .map(|p| {
                     serde_json::json!({
                         "name": p.def.name,
+                        "layer": p.def.layer.name(),
                         "kind": format!("{:?}", p.def.kind).to_lowercase(),
                         "description": description(&p.def),
                         "inputs": p.inputs,

@@ -266,8 +266,7 @@ pub fn props_map_type() -> DataType {
 /// Its elements are declared nullable although none is ever null (`codelake diag` checks that
 /// the lists hold exactly the edges of cpg_edges): delta-rs checks a non-nullable list element
 /// on every write with `array_length(l) IS NOT DISTINCT FROM array_length(array_compact(l))`,
-/// which copies every list and slices it row by row: 0.8 s of CPU for Django's 1.3 M lists,
-/// an eighth of the whole relations phase.
+/// which copies every list and slices it row by row (docs/performance.md has the cost).
 pub fn edges_list_type() -> DataType {
     DataType::List(Arc::new(Field::new(
         "element",

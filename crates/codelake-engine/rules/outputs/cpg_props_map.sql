@@ -2,12 +2,12 @@
 -- properties as cpg_props, built row by row from the evidence row that holds them, each entry a
 -- named_struct('key', ..., 'value', ...), listed in key order by make_array and made a map by
 -- map_from_entries. A map of one entry is its struct cast to a list (arrow_cast): the cast
--- wraps the struct array as it is, where make_array copies it row by row (0.04 CPU-s on the
--- 1.1 M one-entry maps of Django).
+-- wraps the struct array as it is, where make_array copies it row by row (most maps have one
+-- entry).
 -- Every entity takes its properties from exactly one evidence row (an AST node has at most one
 -- of ctx, op and value; definitions and calls are AST nodes that have none of them; scope,
--- binding and file ids are ids of their own), so no aggregation is needed: grouping cpg_props'
--- 1.65 M rows by entity took about a second of CPU on Django, this about a tenth of that.
+-- binding and file ids are ids of their own), so no aggregation is needed (grouping cpg_props'
+-- rows by entity costs about ten times as much).
 -- `codelake diag` checks that the maps hold exactly cpg_props' rows.
 -- (The AST nodes come in three branches, one per property, each with its key a constant:
 -- choosing the key and value row by row with CASE cost more than the two extra scans of the

@@ -2,8 +2,8 @@
 -- confidence>>, built with named_struct and array_agg. A list holds its edges in the order of
 -- cpg_edges (the edge rules in the same order, each in its own deterministic order), so an AST
 -- node's children come in source order; array_agg keeps that order, the plan having one
--- partition (sorting every list by kind and dst_id cost 0.2 CPU-s on Django and put children
--- in hash order).
+-- partition (sorting every list by kind and dst_id would cost CPU and put children in hash
+-- order).
 
 -- It reads the edge rules themselves, as cpg_edges does (a test checks that both read the same
 -- ones), not cpg_edges: so it runs beside cpg_edges instead of after its Parquet is written.
@@ -35,8 +35,8 @@ q AS (
   FROM e
 )
 -- The groups are built a quarter at a time: an aggregate holds every edge of its groups until
--- its last input row, so grouping all 1.3 M sources of Django at once held ~190 MB of lists
--- and hash table. The quarters are read in order; the next one is grouped while the one before
+-- its last input row, so grouping every source at once would hold all the lists and their
+-- hash table. The quarters are read in order; the next one is grouped while the one before
 -- it is written (see ordered.rs), so at most two are held at once.
 SELECT q.src_id, array_agg(q.edge) AS edges FROM q WHERE q.part = 0 GROUP BY q.src_id
 UNION ALL

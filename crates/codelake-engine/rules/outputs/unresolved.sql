@@ -17,7 +17,7 @@ WITH refs AS (
   -- Sites whose candidates are all below $min_confidence: the complement of the filter of
   -- edges_refers_to (a site's candidates share one confidence). Filtering the candidates
   -- first leaves the join with the few sites dropped, where an anti join against the kept
-  -- edges hashed all 355 K candidates of Django and probed them again.
+  -- edges would hash every candidate and probe them again.
   SELECT c.file_id, c.node_id, 'edges_refers_to', c.name, 'below_confidence',
          r.bstart, r.bend
   FROM ref_candidates c

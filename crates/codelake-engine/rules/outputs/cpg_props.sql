@@ -1,6 +1,6 @@
 -- Typed properties: of AST nodes (ctx, op, constant value), definitions, calls, scopes,
--- bindings and files. Each branch names the type of its value (a constant, where a CASE over
--- the 1.65 M rows of Django built the same strings row by row).
+-- bindings and files. Each branch names the type of its value (a constant, where a CASE would
+-- build the same strings row by row).
 WITH p AS (
   SELECT n.node_id AS entity_id, 'ctx' AS key, 'str' AS value_type, n.ctx AS s,
          CAST(NULL AS BIGINT) AS i, CAST(NULL AS BOOLEAN) AS b

@@ -22,6 +22,8 @@
 //!
 //! The predicates written to `symbols` are those of CPython 3.11's `symtable.Symbol`.
 
+pub mod rows;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use codelake_schema::ids::StableId;

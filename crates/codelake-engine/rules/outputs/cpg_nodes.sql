@@ -3,17 +3,16 @@
 -- (A scope without an AST node of its own, or a binding without a site node, keeps its
 -- own span and has no span struct.)
 -- (The Module is the one node of a file without a parent, `codelake diag` checks it: testing
--- the null mask of parent_id is cheaper than comparing the kind of all 1.46 M AST nodes of
--- Django, twice; 0.06 CPU-s.)
+-- the null mask of parent_id is cheaper than comparing the kind of every AST node, twice.)
 WITH module_spans AS (
   SELECT n.file_id, n.bstart, n.bend, n.span FROM ast_nodes n WHERE n.parent_id IS NULL
 )
 SELECT n.node_id, n.kind, n.file_id, f.path, n.bstart, n.bend, n.name, dq.qualname, n.span
 -- The joins name their small side first: in a single-partition plan a hash join builds its table
 -- from the left input and streams the right, so `dq RIGHT JOIN ast_nodes` streams the
--- million AST nodes past a table of the definitions (the other way round it hashed every AST
--- node: 1.7 s and 214 MB on Django). The definitions' module-qualified names are made before
--- that join, once per definition (made after it, the CASE ran over every AST node: 21 ms).
+-- million AST nodes past a table of the definitions (the other way round it would hash every
+-- AST node). The definitions' module-qualified names are made before that join, once per
+-- definition, not once per AST node.
 FROM files f
 JOIN (
   (SELECT d.node_id,

@@ -1,7 +1,8 @@
 //! The rules: every relation between facts and every CPG output is a DataFusion plan.
 //!
-//! A rule is SQL (in `crates/codelake-engine/rules/<name>.sql`, every column qualified) parsed
-//! once against the registered tables. Its inputs are the tables its plan scans; rules run in
+//! A rule is SQL (in `crates/codelake-engine/rules/<layer>/<name>.sql`, every column qualified;
+//! the catalog, [`RULES`], lists every rule with its layer) parsed once against the registered
+//! tables. Its inputs are the tables its plan scans; rules run in
 //! dependency order. An intermediate (a rule other rules read) is computed once and kept in
 //! memory (a `MemTable`, as `DataFrame::cache` makes, but keeping the physical plan, whose
 //! metrics go to `_codelake/rules_profile.txt`); an output rule writes the Delta table of the spec with its name
@@ -20,7 +21,6 @@ use std::time::{Duration, Instant};
 use codelake_schema::{Layer, TableSpec, registry};
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{LogicalPlan, col as df_col, expr::Sort};
@@ -30,130 +30,8 @@ use datafusion::sql::parser::Statement;
 
 use crate::error::{EngineError, Result};
 
-/// What becomes of a rule's result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleKind {
-    /// Read by other rules: computed once, kept in memory for the rest of the run.
-    Intermediate,
-    /// Written to the Delta table of the spec with the rule's name.
-    Output,
-}
-
-/// A rule of the catalog.
-#[derive(Debug, Clone, Copy)]
-pub struct RuleDef {
-    pub name: &'static str,
-    pub kind: RuleKind,
-    pub sql: &'static str,
-}
-
-macro_rules! rule {
-    ($name:literal, $kind:ident) => {
-        RuleDef {
-            name: $name,
-            kind: RuleKind::$kind,
-            sql: include_str!(concat!("../rules/", $name, ".sql")),
-        }
-    };
-}
-
-/// The catalog of rules. The order here only breaks ties: rules run in dependency order.
-pub const RULES: &[RuleDef] = &[
-    rule!("module_index", Intermediate),
-    rule!("module_all_statements", Intermediate),
-    rule!("module_links", Intermediate),
-    rule!("module_all_includes", Intermediate),
-    rule!("module_all", Intermediate),
-    rule!("module_exports", Intermediate),
-    rule!("import_sites", Intermediate),
-    rule!("import_targets", Intermediate),
-    rule!("ref_candidates", Intermediate),
-    rule!("dotted_sites", Intermediate),
-    rule!("dotted_heads", Intermediate),
-    rule!("dotted_targets", Intermediate),
-    rule!("edges_ast", Intermediate),
-    rule!("edges_contains", Intermediate),
-    rule!("edges_scope_parent", Intermediate),
-    rule!("edges_defines", Intermediate),
-    rule!("edges_binds", Intermediate),
-    rule!("edges_refers_to", Intermediate),
-    rule!("edges_builtin", Intermediate),
-    rule!("edges_imports", Intermediate),
-    rule!("edges_calls", Intermediate),
-    rule!("edges_inherits", Intermediate),
-    rule!("cpg_nodes", Output),
-    rule!("cpg_edges", Output),
-    rule!("cpg_props", Output),
-    rule!("unresolved", Output),
-    rule!("cpg_props_map", Output),
-    rule!("cpg_edges_by_src", Output),
-];
-
-/// The description of a rule: the comment lines its SQL opens with.
-pub fn description(rule: &RuleDef) -> String {
-    rule.sql
-        .lines()
-        .take_while(|l| l.starts_with("--"))
-        .map(|l| l.trim_start_matches("--").trim())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The values of the rules' `$name` placeholders.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleParams(pub BTreeMap<String, ScalarValue>);
-
-impl Default for RuleParams {
-    fn default() -> Self {
-        Self(BTreeMap::from([
-            // Keep every candidate of an ambiguous name (1/n each).
-            (
-                "min_confidence".to_string(),
-                ScalarValue::Float64(Some(0.0)),
-            ),
-            // Re-export chains longer than this are not followed (cycles end here too).
-            (
-                "max_reexport_depth".to_string(),
-                ScalarValue::Int64(Some(8)),
-            ),
-        ]))
-    }
-}
-
-impl RuleParams {
-    /// Sets a parameter from `name=value` text, typed as its default is.
-    pub fn set(&mut self, assignment: &str) -> Result<()> {
-        let (name, value) = assignment.split_once('=').ok_or_else(|| {
-            EngineError::Other(format!("rule parameter `{assignment}` is not NAME=VALUE"))
-        })?;
-        let name = name.trim().trim_start_matches('$');
-        let Some(old) = self.0.get(name) else {
-            let known: Vec<_> = self.0.keys().cloned().collect();
-            return Err(EngineError::Other(format!(
-                "unknown rule parameter `{name}` (known: {})",
-                known.join(", ")
-            )));
-        };
-        let new = ScalarValue::try_from_string(value.trim().to_string(), &old.data_type())
-            .map_err(|e| {
-                EngineError::Other(format!(
-                    "rule parameter {name}: `{value}` is not a {}: {e}",
-                    old.data_type()
-                ))
-            })?;
-        self.0.insert(name.to_string(), new);
-        Ok(())
-    }
-
-    fn values(&self) -> ParamValues {
-        ParamValues::Map(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone().into()))
-                .collect(),
-        )
-    }
-}
+mod catalog;
+pub use catalog::{RULES, RuleDef, RuleKind, RuleLayer, RuleParams, description};
 
 /// A rule planned against a session: its inputs, its optimized plan and the plan's fingerprint.
 #[derive(Debug, Clone)]
@@ -769,15 +647,5 @@ mod tests {
                 rule.name
             );
         }
-    }
-
-    #[test]
-    fn params_are_typed_as_their_defaults() {
-        let mut p = RuleParams::default();
-        p.set("min_confidence=0.5").unwrap();
-        assert_eq!(p.0["min_confidence"], ScalarValue::Float64(Some(0.5)));
-        assert!(p.set("min_confidence=high").is_err());
-        assert!(p.set("nope=1").is_err());
-        assert!(p.set("max_reexport_depth").is_err());
     }
 }
