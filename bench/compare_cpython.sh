@@ -57,7 +57,8 @@ for corpus in "${@:-django}"; do
   : >"$work/runs"
   for _ in $(seq "$RUNS"); do
     for n in "${names[@]}"; do
-      echo "$n $(run "$n")" >>"$work/runs"
+      result=$(run "$n")  # (a failed run ends the script here, with its message)
+      echo "$n $result" >>"$work/runs"
     done
   done
   bytes=$(grep -oP 'bytes \K[0-9]+' "$work/cpython_ast.out")

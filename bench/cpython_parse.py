@@ -10,8 +10,10 @@ parse is counted and skipped. Prints one line: files parsed, files failed, sourc
 """
 
 import ast
-import sys
+import io
 import symtable
+import sys
+import tokenize
 from concurrent.futures import ProcessPoolExecutor
 
 
@@ -26,12 +28,11 @@ def work(paths, with_symtable):
             continue
         size += len(source)
         try:
-            tree = ast.parse(source, filename=path)
+            ast.parse(source, filename=path)
             if with_symtable:
                 # symtable takes text; decode as the parser did (ast.parse accepted the bytes).
                 text = source.decode(_encoding(source))
                 symtable.symtable(text, path, "exec")
-            del tree
             parsed += 1
         except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
             failed += 1
@@ -39,9 +40,6 @@ def work(paths, with_symtable):
 
 
 def _encoding(source):
-    import io
-    import tokenize
-
     return tokenize.detect_encoding(io.BytesIO(source).readline)[0]
 
 

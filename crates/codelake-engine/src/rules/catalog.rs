@@ -45,28 +45,8 @@ pub enum RuleLayer {
     Outputs,
 }
 
-impl RuleLayer {
-    pub const ALL: [RuleLayer; 5] = [
-        RuleLayer::Syntax,
-        RuleLayer::Scopes,
-        RuleLayer::Imports,
-        RuleLayer::Calls,
-        RuleLayer::Outputs,
-    ];
-
-    /// The layer's name, which is also its directory under `crates/codelake-engine/rules/`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RuleLayer::Syntax => "syntax",
-            RuleLayer::Scopes => "scopes",
-            RuleLayer::Imports => "imports",
-            RuleLayer::Calls => "calls",
-            RuleLayer::Outputs => "outputs",
-        }
-    }
-}
-
-/// The directory of a layer, as a literal for `include_str!`.
+/// The directory of a layer under `rules/`, as a literal (for `include_str!` and
+/// [`RuleLayer::name`]).
 macro_rules! layer_dir {
     (Syntax) => {
         "syntax"
@@ -83,6 +63,27 @@ macro_rules! layer_dir {
     (Outputs) => {
         "outputs"
     };
+}
+
+impl RuleLayer {
+    pub const ALL: [RuleLayer; 5] = [
+        RuleLayer::Syntax,
+        RuleLayer::Scopes,
+        RuleLayer::Imports,
+        RuleLayer::Calls,
+        RuleLayer::Outputs,
+    ];
+
+    /// The layer's name, which is also its directory under `crates/codelake-engine/rules/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleLayer::Syntax => layer_dir!(Syntax),
+            RuleLayer::Scopes => layer_dir!(Scopes),
+            RuleLayer::Imports => layer_dir!(Imports),
+            RuleLayer::Calls => layer_dir!(Calls),
+            RuleLayer::Outputs => layer_dir!(Outputs),
+        }
+    }
 }
 
 macro_rules! rule {
