@@ -497,6 +497,7 @@ impl<'a> AstEmitter<'a> {
                     else {
                         continue;
                     };
+                    self.remember(item, ic);
                     self.expr(&item.context_expr, ic.f("context_expr"));
                     self.opt_expr(item.optional_vars.as_deref(), ic, "optional_vars");
                 }
@@ -518,6 +519,7 @@ impl<'a> AstEmitter<'a> {
                     else {
                         continue;
                     };
+                    self.remember(case, cc);
                     self.pattern(&case.pattern, cc.f("pattern"));
                     self.opt_expr(case.guard.as_deref(), cc, "guard");
                     self.body(&case.body, cc, "body");
@@ -660,6 +662,7 @@ impl<'a> AstEmitter<'a> {
                 let Some(c) = self.push(at.i("orelse", 0), "If", range, Attrs::default()) else {
                     return;
                 };
+                self.remember(first, c);
                 self.expr(test, c.f("test"));
                 self.body(&first.body, c, "body");
                 self.elif_chain(rest, c, end);
@@ -819,6 +822,7 @@ impl<'a> AstEmitter<'a> {
             let Some(c) = self.push(at.i("generators", n), "comprehension", g.range, attrs) else {
                 continue;
             };
+            self.remember(g, c);
             self.expr(&g.target, c.f("target"));
             self.expr(&g.iter, c.f("iter"));
             self.exprs(&g.ifs, c, "ifs");
@@ -1172,7 +1176,16 @@ impl<'a> AstEmitter<'a> {
         }
     }
 
+    /// Emits a pattern and stamps it with its row's ordinal (as `expr` does).
     fn pattern(&mut self, p: &Pattern, at: At) {
+        let ordinal = self.ordinal;
+        self.pattern_node(p, at);
+        if self.ordinal > ordinal {
+            note(p, ordinal as u32);
+        }
+    }
+
+    fn pattern_node(&mut self, p: &Pattern, at: At) {
         match p {
             Pattern::MatchValue(v) => {
                 let Some(c) = self.push(at, "MatchValue", v.range, Attrs::default()) else {

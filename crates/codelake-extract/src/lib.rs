@@ -8,6 +8,7 @@
 //! This crate knows nothing of DataFusion or Delta Lake: relating facts is the engine's job.
 
 pub mod ast;
+pub mod flow;
 pub mod pyrepr;
 pub mod scan;
 pub mod scopes;
@@ -45,6 +46,9 @@ pub struct ExtractConfig {
     /// Collect the syntax evidence (`defs`, `params`, `calls`, `call_args`, `imports`,
     /// `decorators`, `docstrings`, `annotations`, `comments`).
     pub syntax: bool,
+    /// Build the flow layer: each scope's control-flow graph, dominators, control dependence
+    /// and reaching definitions (`cfg_nodes` ... `defs_uses`).
+    pub flow: bool,
     /// Write the full token stream (`tokens`).
     pub tokens: bool,
     /// When to parse with tree-sitter as well (`ts_nodes`, `ts_errors`).
@@ -69,6 +73,7 @@ impl Default for ExtractConfig {
             max_file_bytes: 8 * 1024 * 1024,
             scopes: true,
             syntax: true,
+            flow: true,
             tokens: false,
             tree_sitter: TreeSitter::OnErrors,
         }
@@ -385,10 +390,16 @@ fn parse_and_walk(
             let module_id = ids.get(module).unwrap_or(0);
             // The syntax tables take qualnames and scope ids from the analysis, so it runs for
             // either layer.
-            let tree = (config.scopes || config.syntax)
+            let tree = (config.scopes || config.syntax || config.flow)
                 .then(|| scopes::analyze(module, module_id, text.len() as u32, &ids, index, base));
             if let (true, Some(tree)) = (config.scopes, &tree) {
                 scopes::rows::scope_rows(chunk, file_id, base, tree)?;
+            }
+            // The flow layer: which names are local flow is the symbol table's decision.
+            if let (true, Some(tree)) = (config.flow, &tree) {
+                let flows = flow::build(module, tree, &ids);
+                let scope_ids = scopes::rows::scope_ids(file_id, tree);
+                flow::rows::flow_rows(chunk, file_id, base, index, tree, &scope_ids, &flows)?;
             }
             if config.syntax {
                 let input = syntax::SyntaxInput {

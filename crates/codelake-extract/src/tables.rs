@@ -34,10 +34,17 @@ pub enum Table {
     Tokens,
     TsNodes,
     TsErrors,
+    CfgNodes,
+    CfgEdges,
+    BasicBlocks,
+    Dominators,
+    PostDominators,
+    ControlDeps,
+    DefsUses,
 }
 
 impl Table {
-    pub const ALL: [Table; 20] = [
+    pub const ALL: [Table; 27] = [
         Table::Files,
         Table::FileLines,
         Table::AstNodes,
@@ -58,6 +65,13 @@ impl Table {
         Table::Tokens,
         Table::TsNodes,
         Table::TsErrors,
+        Table::CfgNodes,
+        Table::CfgEdges,
+        Table::BasicBlocks,
+        Table::Dominators,
+        Table::PostDominators,
+        Table::ControlDeps,
+        Table::DefsUses,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +96,13 @@ impl Table {
             Table::Tokens => "tokens",
             Table::TsNodes => "ts_nodes",
             Table::TsErrors => "ts_errors",
+            Table::CfgNodes => "cfg_nodes",
+            Table::CfgEdges => "cfg_edges",
+            Table::BasicBlocks => "basic_blocks",
+            Table::Dominators => "dominators",
+            Table::PostDominators => "post_dominators",
+            Table::ControlDeps => "control_deps",
+            Table::DefsUses => "defs_uses",
         }
     }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, LazyLock};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
 mod cpg;
+mod flow;
 mod syntax;
 pub use cpg::{EDGE_KINDS, SEMANTIC_NODE_KINDS, edges_list_type, map_type, props_map_type};
 pub use syntax::list_item;
@@ -618,6 +619,13 @@ static REGISTRY: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         syntax::tokens(),
         syntax::ts_nodes(),
         syntax::ts_errors(),
+        flow::cfg_nodes(),
+        flow::cfg_edges(),
+        flow::basic_blocks(),
+        flow::dominators(),
+        flow::post_dominators(),
+        flow::control_deps(),
+        flow::defs_uses(),
         cpg::cpg_nodes(),
         cpg::cpg_edges(),
         cpg::cpg_props(),

@@ -1,0 +1,341 @@
+//! The rows of the flow tables from one file's graphs: the analyses in [`super`] know nothing
+//! of Arrow; this is where they become table rows.
+
+use std::collections::HashMap;
+
+use arrow_schema::ArrowError;
+use codelake_schema::ids::StableId;
+use codelake_schema::span::LineIndex;
+use ruff_python_ast::name::Name;
+
+use super::graph::{self, GraphFacts};
+use super::reach::{self, DefUse};
+use super::{Access, Event, ScopeFlow};
+use crate::scopes::{DEF_NONLOCAL, ScopeKind, ScopeTree, SymScope};
+use crate::tables::{Chunk, Table};
+
+/// Figures of one file's flow layer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FlowStats {
+    pub nodes: usize,
+    pub def_uses: usize,
+}
+
+fn node_ids(scope_id: i64, flow: &ScopeFlow) -> Vec<i64> {
+    (0..flow.nodes.len())
+        .map(|i| {
+            StableId::new("cfg_node")
+                .int(scope_id)
+                .int(i as i64)
+                .finish()
+        })
+        .collect()
+}
+
+/// One def-use row before it is written.
+struct Row<'f> {
+    use_flow: usize,
+    use_node: u32,
+    use_ev: &'f Event,
+    def_flow: usize,
+    def_node: u32,
+    def_ev: &'f Event,
+    via: &'static str,
+}
+
+/// Appends the rows of every flow table for one file.
+pub fn flow_rows(
+    chunk: &mut Chunk,
+    file_id: i64,
+    base: u32,
+    index: &LineIndex,
+    tree: &ScopeTree,
+    scope_ids: &[i64],
+    flows: &[ScopeFlow],
+) -> Result<FlowStats, ArrowError> {
+    let off = |v: ruff_text_size::TextSize| (base + v.to_u32()) as i64;
+    let facts: Vec<GraphFacts> = flows.iter().map(graph::analyze).collect();
+    let ids: Vec<Vec<i64>> = flows
+        .iter()
+        .map(|f| node_ids(scope_ids[f.scope], f))
+        .collect();
+    let block_ids: Vec<Vec<i64>> = flows
+        .iter()
+        .zip(&facts)
+        .zip(&ids)
+        .map(|((f, g), ids)| {
+            g.blocks
+                .iter()
+                .map(|members| {
+                    StableId::new("block")
+                        .int(scope_ids[f.scope])
+                        .int(ids[members[0] as usize])
+                        .finish()
+                })
+                .collect()
+        })
+        .collect();
+
+    // cfg_nodes
+    let total: usize = flows.iter().map(|f| f.nodes.len()).sum();
+    let nodes = || {
+        flows
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, f)| f.nodes.iter().enumerate().map(move |(i, n)| (fi, i, n)))
+    };
+    let t = chunk.buf(Table::CfgNodes);
+    t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
+        .repeat_i64(file_id, total)
+        .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
+        .opt_i64s(nodes().map(|(_, _, n)| n.node_id))
+        .opt_i64s(nodes().map(|(_, _, n)| n.stmt_id))
+        .strs(nodes().map(|(_, _, n)| n.kind))
+        .strs(nodes().map(|(_, _, n)| n.role))
+        .i32s(nodes().map(|(_, _, n)| n.copy as i32))
+        .opt_i64s(nodes().map(|(_, _, n)| n.range.map(|r| off(r.start()))))
+        .opt_i64s(nodes().map(|(_, _, n)| n.range.map(|r| off(r.end()))))
+        .opt_i32s(nodes().map(|(_, _, n)| {
+            n.range
+                .map(|r| index.line_col(base + r.start().to_u32()).line as i32)
+        }))
+        .i64s(nodes().map(|(fi, i, _)| block_ids[fi][facts[fi].block_of[i].0 as usize]))
+        .i32s(nodes().map(|(fi, i, _)| facts[fi].block_of[i].1 as i32))
+        .i32s(nodes().map(|(_, i, _)| i as i32));
+    t.end()?;
+
+    // cfg_edges
+    let edges = || {
+        flows
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, f)| f.edges.iter().map(move |e| (fi, e)))
+    };
+    let n_edges: usize = flows.iter().map(|f| f.edges.len()).sum();
+    let t = chunk.buf(Table::CfgEdges);
+    t.i64s(edges().map(|(fi, e)| ids[fi][e.src as usize]))
+        .i64s(edges().map(|(fi, e)| ids[fi][e.dst as usize]))
+        .repeat_i64(file_id, n_edges)
+        .i64s(edges().map(|(fi, _)| scope_ids[flows[fi].scope]))
+        .strs(edges().map(|(_, e)| e.kind.as_str()))
+        .bools(edges().map(|(_, e)| e.implicit));
+    t.end()?;
+
+    // basic_blocks
+    let blocks = || {
+        facts
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, g)| g.blocks.iter().enumerate().map(move |(b, m)| (fi, b, m)))
+    };
+    let n_blocks: usize = facts.iter().map(|g| g.blocks.len()).sum();
+    let span_of = |fi: usize, m: &[u32]| {
+        let f = &flows[fi];
+        let starts = m.iter().filter_map(|&v| f.nodes[v as usize].range);
+        let lo = starts.clone().map(|r| r.start()).min();
+        let hi = starts.map(|r| r.end()).max();
+        (lo.map(off), hi.map(off))
+    };
+    let t = chunk.buf(Table::BasicBlocks);
+    t.i64s(blocks().map(|(fi, b, _)| block_ids[fi][b]))
+        .repeat_i64(file_id, n_blocks)
+        .i64s(blocks().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
+        .i64s(blocks().map(|(fi, _, m)| ids[fi][m[0] as usize]))
+        .i64s(blocks().map(|(fi, _, m)| ids[fi][m[m.len() - 1] as usize]))
+        .i32s(blocks().map(|(_, _, m)| m.len() as i32))
+        .opt_i64s(blocks().map(|(fi, _, m)| span_of(fi, m).0))
+        .opt_i64s(blocks().map(|(fi, _, m)| span_of(fi, m).1));
+    t.end()?;
+
+    // dominators, post_dominators
+    let t = chunk.buf(Table::Dominators);
+    t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
+        .repeat_i64(file_id, total)
+        .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
+        .opt_i64s(nodes().map(|(fi, i, _)| facts[fi].idom[i].map(|d| ids[fi][d as usize])))
+        .opt_i32s(nodes().map(|(fi, i, _)| facts[fi].dom_depth[i].map(|d| d as i32)));
+    t.end()?;
+    let t = chunk.buf(Table::PostDominators);
+    t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
+        .repeat_i64(file_id, total)
+        .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
+        .opt_i64s(nodes().map(|(fi, i, _)| facts[fi].ipdom[i].map(|d| ids[fi][d as usize])));
+    t.end()?;
+
+    // control_deps
+    let deps = || {
+        facts
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, g)| g.control_deps.iter().map(move |d| (fi, d)))
+    };
+    let n_deps: usize = facts.iter().map(|g| g.control_deps.len()).sum();
+    let t = chunk.buf(Table::ControlDeps);
+    t.i64s(deps().map(|(fi, d)| ids[fi][d.0 as usize]))
+        .i64s(deps().map(|(fi, d)| ids[fi][d.1 as usize]))
+        .repeat_i64(file_id, n_deps)
+        .i64s(deps().map(|(fi, _)| scope_ids[flows[fi].scope]))
+        .strs(deps().map(|(_, d)| d.2.as_str()));
+    t.end()?;
+
+    // defs_uses
+    let rows = def_use_rows(tree, flows, &facts);
+    let t = chunk.buf(Table::DefsUses);
+    t.i64s(rows.iter().map(|r| ids[r.use_flow][r.use_node as usize]))
+        .repeat_i64(file_id, rows.len())
+        .i64s(rows.iter().map(|r| scope_ids[flows[r.use_flow].scope]))
+        .strs(
+            rows.iter()
+                .map(|r| flows[r.use_flow].names[r.use_ev.var as usize].as_str()),
+        )
+        .i64s(rows.iter().map(|r| r.use_ev.node_id))
+        .i64s(rows.iter().map(|r| off(r.use_ev.range.start())))
+        .i64s(rows.iter().map(|r| off(r.use_ev.range.end())))
+        .i64s(rows.iter().map(|r| ids[r.def_flow][r.def_node as usize]))
+        .i64s(rows.iter().map(|r| scope_ids[flows[r.def_flow].scope]))
+        .i64s(rows.iter().map(|r| r.def_ev.node_id))
+        .strs(rows.iter().map(|r| match r.def_ev.access {
+            Access::Write(k) | Access::MayWrite(k) => k,
+            Access::Read => "read",
+        }))
+        .i64s(rows.iter().map(|r| off(r.def_ev.range.start())))
+        .i64s(rows.iter().map(|r| off(r.def_ev.range.end())))
+        .strs(rows.iter().map(|r| r.via));
+    t.end()?;
+    Ok(FlowStats {
+        nodes: total,
+        def_uses: rows.len(),
+    })
+}
+
+/// The scope a free variable's cell lives in: the nearest enclosing function-like scope
+/// that holds it as a cell.
+fn owner_of(tree: &ScopeTree, scope: usize, name: &str) -> Option<usize> {
+    let mut p = tree.scopes[scope].parent;
+    while let Some(i) = p {
+        let s = &tree.scopes[i];
+        if s.kind != ScopeKind::Class
+            && s.symbol(name)
+                .is_some_and(|sym| sym.scope == SymScope::Cell)
+        {
+            return Some(i);
+        }
+        p = s.parent;
+    }
+    None
+}
+
+/// Def-use rows of a file: local reaching definitions per scope, then closure rows.
+fn def_use_rows<'f>(
+    tree: &ScopeTree,
+    flows: &'f [ScopeFlow],
+    facts: &[GraphFacts],
+) -> Vec<Row<'f>> {
+    let mut rows = Vec::new();
+    for (fi, (flow, g)) in flows.iter().zip(facts).enumerate() {
+        let scope = &tree.scopes[flow.scope];
+        let tracked: Vec<bool> = flow
+            .names
+            .iter()
+            .map(|n| {
+                n.as_str() == ".0"
+                    || scope
+                        .symbol(n.as_str())
+                        .is_some_and(|s| matches!(s.scope, SymScope::Local | SymScope::Cell))
+            })
+            .collect();
+        for DefUse {
+            use_node,
+            use_event,
+            def_node,
+            def_event,
+        } in reach::def_uses(flow, g, &tracked)
+        {
+            rows.push(Row {
+                use_flow: fi,
+                use_node,
+                use_ev: &flow.events_of(use_node)[use_event as usize],
+                def_flow: fi,
+                def_node,
+                def_ev: &flow.events_of(def_node)[def_event as usize],
+                via: "local",
+            });
+        }
+    }
+
+    // Closure rows. Writes of each cell, by (owner scope, name): the owner's own and those of
+    // nested scopes that declare the name nonlocal.
+    type Site<'f> = (usize, u32, &'f Event);
+    let mut own: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::new();
+    let mut foreign: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::new();
+    let writes = |flow: &'f ScopeFlow| {
+        flow.nodes.iter().enumerate().flat_map(move |(ni, n)| {
+            flow.events[n.first_event as usize..(n.first_event + n.event_count) as usize]
+                .iter()
+                .filter(|e| !matches!(e.access, Access::Read))
+                .map(move |e| (ni as u32, e))
+        })
+    };
+    for (fi, flow) in flows.iter().enumerate() {
+        let scope = &tree.scopes[flow.scope];
+        for (ni, e) in writes(flow) {
+            let name = &flow.names[e.var as usize];
+            let Some(sym) = scope.symbol(name.as_str()) else {
+                continue;
+            };
+            match sym.scope {
+                SymScope::Cell => own.entry((flow.scope, name)).or_default().push((fi, ni, e)),
+                SymScope::Free if sym.is(DEF_NONLOCAL) => {
+                    if let Some(o) = owner_of(tree, flow.scope, name.as_str()) {
+                        foreign.entry((o, name)).or_default().push((fi, ni, e));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for (fi, flow) in flows.iter().enumerate() {
+        let scope = &tree.scopes[flow.scope];
+        for (ni, n) in flow.nodes.iter().enumerate() {
+            for e in &flow.events[n.first_event as usize..(n.first_event + n.event_count) as usize]
+            {
+                if e.access != Access::Read {
+                    continue;
+                }
+                let name = &flow.names[e.var as usize];
+                let Some(sym) = scope.symbol(name.as_str()) else {
+                    continue;
+                };
+                let sites: Vec<&Site> = match sym.scope {
+                    SymScope::Free => match owner_of(tree, flow.scope, name.as_str()) {
+                        Some(o) => own
+                            .get(&(o, name))
+                            .into_iter()
+                            .chain(foreign.get(&(o, name)))
+                            .flatten()
+                            .collect(),
+                        None => Vec::new(),
+                    },
+                    SymScope::Cell => foreign
+                        .get(&(flow.scope, name))
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for &(df, dn, de) in sites {
+                    rows.push(Row {
+                        use_flow: fi,
+                        use_node: ni as u32,
+                        use_ev: e,
+                        def_flow: df,
+                        def_node: dn,
+                        def_ev: de,
+                        via: "closure",
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
