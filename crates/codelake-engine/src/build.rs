@@ -747,6 +747,7 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
         "max_file_bytes": x.max_file_bytes,
         "scopes": x.scopes,
         "syntax": x.syntax,
+        "flow": x.flow,
         "tokens": x.tokens,
         "tree_sitter": format!("{:?}", x.tree_sitter),
         "include": p.opts.scan.include,
@@ -773,6 +774,19 @@ fn manifest_json(p: ManifestParts<'_>) -> serde_json::Value {
             "comments",
         ] {
             empty_layers.push((t, "the syntax evidence was off (--no-syntax)"));
+        }
+    }
+    if !x.flow {
+        for t in [
+            "cfg_nodes",
+            "cfg_edges",
+            "basic_blocks",
+            "dominators",
+            "post_dominators",
+            "control_deps",
+            "defs_uses",
+        ] {
+            empty_layers.push((t, "the flow layer was off (--no-flow)"));
         }
     }
     if !p.opts.relations {

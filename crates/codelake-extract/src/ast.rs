@@ -142,6 +142,13 @@ impl NodeIds {
         let ordinal = node.node_index().load().as_u32()?;
         self.ids.get(ordinal as usize).copied()
     }
+
+    /// The ordinal (row within the file) of the row written for `node`, if one was.
+    #[inline]
+    pub fn ordinal<T: HasNodeIndex>(&self, node: &T) -> Option<u32> {
+        let ordinal = node.node_index().load().as_u32()?;
+        ((ordinal as usize) < self.ids.len()).then_some(ordinal)
+    }
 }
 
 /// Stamps a ruff node with the ordinal of its row (see [`NodeIds`]).

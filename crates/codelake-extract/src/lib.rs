@@ -399,7 +399,15 @@ fn parse_and_walk(
             if let (true, Some(tree)) = (config.flow, &tree) {
                 let flows = flow::build(module, tree, &ids);
                 let scope_ids = scopes::rows::scope_ids(file_id, tree);
-                flow::rows::flow_rows(chunk, file_id, base, index, tree, &scope_ids, &flows)?;
+                let (_, bstart, bend) = chunk.ast.spans_from(first);
+                let (bstart, bend) = (bstart.to_vec(), bend.to_vec());
+                let spans = flow::rows::AstSpans {
+                    bstart: &bstart,
+                    bend: &bend,
+                };
+                flow::rows::flow_rows(
+                    chunk, file_id, base, index, tree, &scope_ids, &flows, &spans,
+                )?;
             }
             if config.syntax {
                 let input = syntax::SyntaxInput {

@@ -78,6 +78,11 @@ enum Command {
         /// docstrings, annotations and comments stay empty).
         #[arg(long)]
         no_syntax: bool,
+        /// Skip the flow layer (cfg_nodes, cfg_edges, basic_blocks, dominators,
+        /// post_dominators, control_deps and defs_uses stay empty, and the CPG has no flow
+        /// nodes or edges).
+        #[arg(long)]
+        no_flow: bool,
         /// Optional evidence layers (comma-separated or repeated): `tokens` writes the full
         /// token stream; `tree-sitter` parses every file with tree-sitter too (by default only
         /// files with syntax errors).
@@ -217,6 +222,7 @@ async fn run(cli: Cli) -> Result<()> {
             max_file_bytes,
             no_scopes,
             no_syntax,
+            no_flow,
             evidence,
             no_relations,
             params,
@@ -229,6 +235,7 @@ async fn run(cli: Cli) -> Result<()> {
                 max_file_bytes,
                 scopes: !no_scopes,
                 syntax: !no_syntax,
+                flow: !no_flow,
                 tokens: evidence.contains(&Evidence::Tokens),
                 tree_sitter: if evidence.contains(&Evidence::TreeSitter) {
                     TreeSitter::Always

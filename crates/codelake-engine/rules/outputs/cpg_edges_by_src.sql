@@ -27,6 +27,18 @@ WITH e AS (
   SELECT c.src_id, c.kind, c.dst_id, c.confidence AS confidence FROM edges_calls c
   UNION ALL
   SELECT h.src_id, h.kind, h.dst_id, h.confidence AS confidence FROM edges_inherits h
+  UNION ALL
+  SELECT c.src_id, c.kind, c.dst_id, 1.0 AS confidence FROM edges_cfg c
+  UNION ALL
+  SELECT d.src_id, d.kind, d.dst_id, 1.0 AS confidence FROM edges_cdg d
+  UNION ALL
+  SELECT d.src_id, d.kind, d.dst_id, 1.0 AS confidence FROM edges_dominate d
+  UNION ALL
+  SELECT p.src_id, p.kind, p.dst_id, 1.0 AS confidence FROM edges_post_dominate p
+  UNION ALL
+  SELECT r.src_id, r.kind, r.dst_id, 1.0 AS confidence FROM edges_reaching_def r
+  UNION ALL
+  SELECT v.src_id, v.kind, v.dst_id, 1.0 AS confidence FROM edges_evaluates v
 ),
 -- Each edge as its list entry, with the quarter of its source (the low bits of the id, a hash).
 q AS (

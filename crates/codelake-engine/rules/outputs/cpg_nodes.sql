@@ -1,5 +1,6 @@
 -- Every node: the AST nodes (module-qualified qualname for definitions), and the semantic nodes
--- FILE, MODULE, SCOPE, BINDING (spanning its site node), EXTERNAL_MODULE and BUILTIN.
+-- FILE, MODULE, SCOPE, BINDING (spanning its site node), CFG_NODE (a flow node),
+-- EXTERNAL_MODULE and BUILTIN.
 -- (A scope without an AST node of its own, or a binding without a site node, keeps its
 -- own span and has no span struct.)
 -- (The Module is the one node of a file without a parent, `codelake diag` checks it: testing
@@ -56,6 +57,12 @@ FROM (
               ELSE COALESCE(f.module || '.', '') || s.qualname || '.' || b.name END
   FROM scopes s
   JOIN (files f JOIN bindings b ON f.file_id = b.file_id) ON s.scope_id = b.scope_id
+  UNION ALL
+  -- A flow node is named by its kind (entry, exit, exception_exit or the ast class it
+  -- evaluates); the fixed nodes of a graph have no AST node, and no span.
+  SELECT c.cfg_node_id, 'CFG_NODE', c.file_id, f.path, c.node_id, c.bstart, c.bend, c.kind,
+         CAST(NULL AS VARCHAR)
+  FROM files f JOIN cfg_nodes c ON f.file_id = c.file_id
 ) sb
 LEFT JOIN ast_nodes n ON n.node_id = sb.site_id
 UNION ALL

@@ -33,6 +33,11 @@ WITH p AS (
   UNION ALL
   SELECT b.binding_id, 'binding_kind', 'str', b.kind, NULL, NULL FROM bindings b
   UNION ALL
+  SELECT c.cfg_node_id, 'flow_role', 'str', c.role, NULL, NULL FROM cfg_nodes c
+  UNION ALL
+  SELECT c.cfg_node_id, 'flow_copy', 'int', NULL, CAST(c.copy AS BIGINT), NULL
+  FROM cfg_nodes c WHERE c.copy <> 0
+  UNION ALL
   SELECT f.file_id, 'size_bytes', 'int', NULL, f.size_bytes, NULL FROM files f
   UNION ALL
   SELECT f.file_id, 'line_count', 'int', NULL, CAST(f.line_count AS BIGINT), NULL FROM files f

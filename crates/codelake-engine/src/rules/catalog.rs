@@ -29,8 +29,8 @@ pub struct RuleDef {
 
 /// The layer a rule belongs to: what it relates, and the directory of `rules/` its SQL is in.
 /// Layers build on the ones before them; a new analysis goes into the layer of what it
-/// derives (a call graph through methods into `calls`, control and data flow into a layer of
-/// its own after `scopes`), its outputs into `outputs`.
+/// derives (a call graph through methods into `calls`, control and data flow into `flow`),
+/// its outputs into `outputs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleLayer {
     /// Structure of the tree itself: AST edges, which definition contains which.
@@ -41,6 +41,9 @@ pub enum RuleLayer {
     Imports,
     /// Dotted names to definitions: callees and base classes, the call graph.
     Calls,
+    /// Control and data flow: the CFG, CDG, dominator trees and reaching definitions of the
+    /// flow evidence as CPG edges.
+    Flow,
     /// The CPG tables written to Delta, from the edge and node rules of the other layers.
     Outputs,
 }
@@ -60,17 +63,21 @@ macro_rules! layer_dir {
     (Calls) => {
         "calls"
     };
+    (Flow) => {
+        "flow"
+    };
     (Outputs) => {
         "outputs"
     };
 }
 
 impl RuleLayer {
-    pub const ALL: [RuleLayer; 5] = [
+    pub const ALL: [RuleLayer; 6] = [
         RuleLayer::Syntax,
         RuleLayer::Scopes,
         RuleLayer::Imports,
         RuleLayer::Calls,
+        RuleLayer::Flow,
         RuleLayer::Outputs,
     ];
 
@@ -81,6 +88,7 @@ impl RuleLayer {
             RuleLayer::Scopes => layer_dir!(Scopes),
             RuleLayer::Imports => layer_dir!(Imports),
             RuleLayer::Calls => layer_dir!(Calls),
+            RuleLayer::Flow => layer_dir!(Flow),
             RuleLayer::Outputs => layer_dir!(Outputs),
         }
     }
@@ -128,6 +136,12 @@ pub const RULES: &[RuleDef] = &[
     rule!(Calls, "dotted_targets", Intermediate),
     rule!(Calls, "edges_calls", Intermediate),
     rule!(Calls, "edges_inherits", Intermediate),
+    rule!(Flow, "edges_cfg", Intermediate),
+    rule!(Flow, "edges_cdg", Intermediate),
+    rule!(Flow, "edges_dominate", Intermediate),
+    rule!(Flow, "edges_post_dominate", Intermediate),
+    rule!(Flow, "edges_reaching_def", Intermediate),
+    rule!(Flow, "edges_evaluates", Intermediate),
     rule!(Outputs, "cpg_nodes", Output),
     rule!(Outputs, "cpg_edges", Output),
     rule!(Outputs, "cpg_props", Output),

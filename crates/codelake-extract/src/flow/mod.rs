@@ -10,7 +10,8 @@
 //!
 //! Semantics, as CPython 3.11 executes them:
 //! - every node that can raise has an exception edge to the innermost handler, `finally` or
-//!   `with` exit around it, or to EXCEPTION_EXIT (`implicit`: it may raise); `raise`, a failed
+//!   `with` exit around it, or to EXCEPTION_EXIT (`implicit`: it may raise), and so has the
+//!   ENTRY of a generator or coroutine (thrown into before it starts); `raise`, a failed
 //!   `assert`, a handler that does not match and a re-raise after `finally` or `__exit__` are
 //!   explicit exception edges;
 //! - a `finally` body (and a `with` item's `__exit__`, and the implicit `del name` after
@@ -90,6 +91,10 @@ pub struct FlowNode {
     /// implicit `del` after `except ... as`), `pattern`/`guard` (a match case).
     pub role: &'static str,
     pub node_id: Option<i64>,
+    /// The row of the AST node in the file's `ast_nodes` (its ordinal), whose span the
+    /// node's row takes.
+    pub ordinal: Option<u32>,
+    /// ruff's range of the AST node (a decorated def's starts at its first decorator).
     pub range: Option<TextRange>,
     /// The statement (or except handler, or match case) the node is part of.
     pub stmt_id: Option<i64>,
@@ -132,6 +137,10 @@ pub struct Event {
     /// The AST node of the site (the Name, alias, def, handler, parameter or pattern).
     pub node_id: i64,
     pub range: TextRange,
+    /// An `ast_nodes` row (ordinal) whose span the site takes instead of `range`: a
+    /// comprehension's for its implicit `.0` (CPython positions a generator expression that is
+    /// a call's only argument at the call's parenthesis).
+    pub span_of: Option<u32>,
 }
 
 /// The control-flow graph of one scope.
@@ -275,6 +284,12 @@ pub fn build(module: &ast::ModModule, tree: &ScopeTree, ids: &NodeIds) -> Vec<Sc
                 b.comprehension_body(e);
             }
         }
+        // A generator or coroutine may be thrown into (or closed) before its first statement:
+        // `throw()` raises at the start.
+        let s = &tree.scopes[scope];
+        if s.is_generator || s.is_coroutine {
+            b.edge(ENTRY, EXCEPTION_EXIT, EdgeKind::Exception, true);
+        }
         b.finish();
         queue.append(&mut b.nested);
         out.push(b.flow);
@@ -415,6 +430,7 @@ impl<'a> Builder<'a> {
                 kind,
                 role: "eval",
                 node_id: None,
+                ordinal: None,
                 range: None,
                 stmt_id: None,
                 copy: 0,
@@ -466,7 +482,16 @@ impl<'a> Builder<'a> {
             access,
             node_id,
             range,
+            span_of: None,
         });
+    }
+
+    /// The implicit `.0` of a comprehension, read or bound at the comprehension `e`.
+    fn dot0(&mut self, access: Access, node_id: Option<i64>, e: &Expr) {
+        self.event(".0", access, node_id, e.range());
+        if let Some(ev) = self.pending.last_mut() {
+            ev.span_of = self.ids.ordinal(e);
+        }
     }
 
     fn take_preds(&mut self) -> Vec<Jump> {
@@ -509,6 +534,7 @@ impl<'a> Builder<'a> {
             kind,
             role,
             node_id: site.and_then(|s| self.ids.get(s)),
+            ordinal: site.and_then(|s| self.ids.ordinal(s)),
             range: site.map(|s| s.range()),
             stmt_id: self.stmt,
             copy: self.copy,
@@ -704,7 +730,7 @@ impl<'a> Builder<'a> {
                 self.parameter_defaults(&f.parameters);
                 self.parameter_annotations(&f.parameters, f.returns.as_deref());
                 let id = self.ids.get(f);
-                self.event(f.name.as_str(), Access::Write("def"), id, f.range);
+                self.event(f.name.as_str(), Access::Write("def"), id, f.name.range);
                 self.add_node(kind, "eval", Some(s), true);
                 self.nested.push(Nested::Function(f, self.private.clone()));
             }
@@ -716,7 +742,7 @@ impl<'a> Builder<'a> {
                     self.arguments(args);
                 }
                 let id = self.ids.get(c);
-                self.event(c.name.as_str(), Access::Write("class"), id, c.range);
+                self.event(c.name.as_str(), Access::Write("class"), id, c.name.range);
                 self.add_node(kind, "eval", Some(s), true);
                 self.nested.push(Nested::Class(c));
             }
@@ -1232,7 +1258,7 @@ impl<'a> Builder<'a> {
             _ => return,
         };
         let id = self.ids.get(e);
-        self.event(".0", Access::Write("param"), id, e.range());
+        self.dot0(Access::Write("param"), id, e);
         let entry = &mut self.flow.nodes[ENTRY as usize];
         entry.first_event = 0;
         entry.event_count = self.pending.len() as u32;
@@ -1246,8 +1272,9 @@ impl<'a> Builder<'a> {
             }
             if i == 0 {
                 // The first loop steps the iterator passed in as `.0`.
+                // (CPython loads it at the comprehension's own position.)
                 let gid = self.ids.get(g);
-                self.event(".0", Access::Read, gid, g.iter.range());
+                self.dot0(Access::Read, gid, e);
             }
             let header = self.add_node("comprehension", "next", Some(g), true);
             // The loop back from where an iteration ends.
@@ -1310,6 +1337,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 access: Access::Write("match"),
                 node_id: id,
                 range: name.range,
+                span_of: None,
             });
         }
     }

@@ -43,7 +43,15 @@ struct Row<'f> {
     via: &'static str,
 }
 
+/// The file's `ast_nodes` spans by ordinal: a flow node's row takes the span of its AST node
+/// (CPython's positions: a decorated def starts at `def`).
+pub struct AstSpans<'s> {
+    pub bstart: &'s [i64],
+    pub bend: &'s [i64],
+}
+
 /// Appends the rows of every flow table for one file.
+#[allow(clippy::too_many_arguments)]
 pub fn flow_rows(
     chunk: &mut Chunk,
     file_id: i64,
@@ -52,8 +60,13 @@ pub fn flow_rows(
     tree: &ScopeTree,
     scope_ids: &[i64],
     flows: &[ScopeFlow],
+    spans: &AstSpans<'_>,
 ) -> Result<FlowStats, ArrowError> {
     let off = |v: ruff_text_size::TextSize| (base + v.to_u32()) as i64;
+    let span = |n: &super::FlowNode| {
+        n.ordinal
+            .map(|o| (spans.bstart[o as usize], spans.bend[o as usize]))
+    };
     let facts: Vec<GraphFacts> = flows.iter().map(graph::analyze).collect();
     let ids: Vec<Vec<i64>> = flows
         .iter()
@@ -93,12 +106,9 @@ pub fn flow_rows(
         .strs(nodes().map(|(_, _, n)| n.kind))
         .strs(nodes().map(|(_, _, n)| n.role))
         .i32s(nodes().map(|(_, _, n)| n.copy as i32))
-        .opt_i64s(nodes().map(|(_, _, n)| n.range.map(|r| off(r.start()))))
-        .opt_i64s(nodes().map(|(_, _, n)| n.range.map(|r| off(r.end()))))
-        .opt_i32s(nodes().map(|(_, _, n)| {
-            n.range
-                .map(|r| index.line_col(base + r.start().to_u32()).line as i32)
-        }))
+        .opt_i64s(nodes().map(|(_, _, n)| span(n).map(|s| s.0)))
+        .opt_i64s(nodes().map(|(_, _, n)| span(n).map(|s| s.1)))
+        .opt_i32s(nodes().map(|(_, _, n)| span(n).map(|s| index.line_col(s.0 as u32).line as i32)))
         .i64s(nodes().map(|(fi, i, _)| block_ids[fi][facts[fi].block_of[i].0 as usize]))
         .i32s(nodes().map(|(fi, i, _)| facts[fi].block_of[i].1 as i32))
         .i32s(nodes().map(|(_, i, _)| i as i32));
@@ -131,10 +141,10 @@ pub fn flow_rows(
     let n_blocks: usize = facts.iter().map(|g| g.blocks.len()).sum();
     let span_of = |fi: usize, m: &[u32]| {
         let f = &flows[fi];
-        let starts = m.iter().filter_map(|&v| f.nodes[v as usize].range);
-        let lo = starts.clone().map(|r| r.start()).min();
-        let hi = starts.map(|r| r.end()).max();
-        (lo.map(off), hi.map(off))
+        let spans = m.iter().filter_map(|&v| span(&f.nodes[v as usize]));
+        let lo = spans.clone().map(|s| s.0).min();
+        let hi = spans.map(|s| s.1).max();
+        (lo, hi)
     };
     let t = chunk.buf(Table::BasicBlocks);
     t.i64s(blocks().map(|(fi, b, _)| block_ids[fi][b]))
@@ -180,6 +190,10 @@ pub fn flow_rows(
 
     // defs_uses
     let rows = def_use_rows(tree, flows, &facts);
+    let site = |e: &Event| match e.span_of {
+        Some(o) => (spans.bstart[o as usize], spans.bend[o as usize]),
+        None => (off(e.range.start()), off(e.range.end())),
+    };
     let t = chunk.buf(Table::DefsUses);
     t.i64s(rows.iter().map(|r| ids[r.use_flow][r.use_node as usize]))
         .repeat_i64(file_id, rows.len())
@@ -189,8 +203,8 @@ pub fn flow_rows(
                 .map(|r| flows[r.use_flow].names[r.use_ev.var as usize].as_str()),
         )
         .i64s(rows.iter().map(|r| r.use_ev.node_id))
-        .i64s(rows.iter().map(|r| off(r.use_ev.range.start())))
-        .i64s(rows.iter().map(|r| off(r.use_ev.range.end())))
+        .i64s(rows.iter().map(|r| site(r.use_ev).0))
+        .i64s(rows.iter().map(|r| site(r.use_ev).1))
         .i64s(rows.iter().map(|r| ids[r.def_flow][r.def_node as usize]))
         .i64s(rows.iter().map(|r| scope_ids[flows[r.def_flow].scope]))
         .i64s(rows.iter().map(|r| r.def_ev.node_id))
@@ -198,8 +212,8 @@ pub fn flow_rows(
             Access::Write(k) | Access::MayWrite(k) => k,
             Access::Read => "read",
         }))
-        .i64s(rows.iter().map(|r| off(r.def_ev.range.start())))
-        .i64s(rows.iter().map(|r| off(r.def_ev.range.end())))
+        .i64s(rows.iter().map(|r| site(r.def_ev).0))
+        .i64s(rows.iter().map(|r| site(r.def_ev).1))
         .strs(rows.iter().map(|r| r.via));
     t.end()?;
     Ok(FlowStats {

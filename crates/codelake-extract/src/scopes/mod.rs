@@ -280,12 +280,17 @@ impl<'a> Builder<'a> {
                     }
                 }
                 let ps = &self.tree.scopes[q];
+                // As CPython's compiler_set_qualname: a def or class whose name the enclosing
+                // scope declares `global` is named as at module level; `<locals>` follows a
+                // function or lambda only (not a comprehension).
+                let global = matches!(kind, ScopeKind::Function | ScopeKind::Class)
+                    && ps.flags(&mangle(self.private.as_deref(), name)) & DEF_GLOBAL != 0;
                 let qual = match ps.kind {
+                    _ if global => display,
                     ScopeKind::Module => display,
-                    ScopeKind::Class | ScopeKind::TypeParams => {
-                        format!("{}.{display}", ps.qualname)
+                    ScopeKind::Function | ScopeKind::Lambda => {
+                        format!("{}.<locals>.{display}", ps.qualname)
                     }
-                    _ if ps.function_like => format!("{}.<locals>.{display}", ps.qualname),
                     _ => format!("{}.{display}", ps.qualname),
                 };
                 (nested, qual)
@@ -1662,6 +1667,27 @@ mod tests {
 
     fn r(scope: &str, how: &'static str, target: &str) -> (String, &'static str, String) {
         (scope.to_string(), how, target.to_string())
+    }
+
+    #[test]
+    fn qualnames_follow_cpython() {
+        let t = analyze_src(
+            "def f():\n    global P\n    class P:\n        def m(self): pass\n    g = [[x for x in y] for y in z]\n    return lambda: (i for i in ())\n",
+        );
+        let q: Vec<&str> = t.scopes.iter().map(|s| s.qualname.as_str()).collect();
+        assert_eq!(
+            q,
+            [
+                "",
+                "f",
+                "P",
+                "P.m",
+                "f.<locals>.<listcomp>",
+                "f.<locals>.<listcomp>.<listcomp>",
+                "f.<locals>.<lambda>",
+                "f.<locals>.<lambda>.<locals>.<genexpr>",
+            ]
+        );
     }
 
     #[test]

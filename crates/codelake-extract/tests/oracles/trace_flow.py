@@ -1,17 +1,26 @@
 """Runs CPython test modules under sys.settrace and prints what executions did, per code object.
 
-Usage: trace_flow.py MODULE... (e.g. test.test_textwrap). For every code object of a file of
+Usage: trace_flow.py MODULE... (e.g. test.test_textwrap), or the module names on standard
+input, one a line. For every code object of a file of
 the standard library that ran, one JSON line:
 
   {"file": ..., "firstlineno": ..., "qualname": ..., "name": ...,
    "transitions": [[from, to], ...], "reads": [[var, load_line, store_line], ...]}
 
 * transitions: consecutive line events of one frame; `from` is "entry" for the first line of a
-  call, `to` is "exit" for a return and "raise" for an exception leaving the frame. A suspended
-  generator or coroutine frame keeps its last line across yields (a resumption is not an entry).
-* reads: each LOAD_FAST of a local (from opcode tracing), with the line of the STORE_FAST (or
-  DELETE_FAST) executed last for that variable in that frame, or 0 when the variable is a
-  parameter not yet rebound. Reads whose last write had no line are left out.
+  call, `to` is "exit" for a return (the frame left at a RETURN_VALUE) and "raise" for an
+  exception leaving the frame (at any other instruction: a RERAISE fires no exception event).
+  A suspended generator or coroutine frame keeps its last line across yields (a resumption is
+  not an entry).
+* reads: each LOAD_FAST of a local (from opcode tracing), with the line of the STORE_FAST
+  executed last for that variable in that frame, or 0 when the variable is a parameter not yet
+  rebound. Left out: reads after a DELETE_FAST (they raise UnboundLocalError) and reads whose
+  last write had no line.
+
+What the trace did not see is never guessed: when a test calls sys.settrace itself (as
+test.support.no_tracing does), every live frame forgets its last line and its stores, and a
+frame first seen at a resumption (started while tracing was off) starts unknown too. Code
+objects without line numbers (a test replaces a line table) are left out.
 
 The test modules' own output is discarded; the counts of tests run and failed go to stderr.
 """
@@ -41,33 +50,49 @@ def info(code):
     if not path.startswith(STDLIB) or path == SELF or "site-packages" in path:
         code_info[code] = None
         return None
+    if all(line is None for _, _, line in code.co_lines()):
+        # No line table (a test replaced it): nothing to compare.
+        code_info[code] = None
+        return None
     key = (path, code.co_firstlineno, code.co_qualname, code.co_name)
     ops = {}
+    starts = set()
+    returns = set()
     for ins in dis.get_instructions(code):
         if ins.opname in ("LOAD_FAST", "STORE_FAST", "DELETE_FAST"):
             line = ins.positions.lineno if ins.positions else None
             ops[ins.offset] = (ins.opname, ins.argval, line or 0)
+        elif ins.opname == "RESUME" and ins.arg == 0:
+            starts.add(ins.offset)
+        elif ins.opname == "RETURN_VALUE":
+            returns.add(ins.offset)
     nparams = code.co_argcount + code.co_kwonlyargcount
     if code.co_flags & 0x04:
         nparams += 1
     if code.co_flags & 0x08:
         nparams += 1
     params = set(code.co_varnames[:nparams])
-    got = (key, ops, params)
+    got = (key, ops, params, starts, returns)
     code_info[code] = got
     return got
 
 
 class FrameState:
-    __slots__ = ("last", "pending_exc", "stores", "key", "ops", "params")
+    __slots__ = ("last", "stores", "unknown", "key", "ops", "params", "returns")
 
-    def __init__(self, key, ops, params):
+    def __init__(self, key, ops, params, returns):
         self.last = "entry"
-        self.pending_exc = False
         self.stores = {}
+        self.unknown = False
         self.key = key
         self.ops = ops
         self.params = params
+        self.returns = returns
+
+    def forget(self):
+        self.last = None
+        self.stores = {}
+        self.unknown = True
 
 
 frames = {}  # id(frame) -> (frame, FrameState)
@@ -92,9 +117,9 @@ def local_trace(frame, event, arg):
     if event == "line":
         line = frame.f_lineno
         if line is not None:
-            transitions[st.key].add((st.last, line))
+            if st.last is not None:
+                transitions[st.key].add((st.last, line))
             st.last = line
-        st.pending_exc = False
     elif event == "opcode":
         op = st.ops.get(frame.f_lasti)
         if op is not None:
@@ -104,17 +129,18 @@ def local_trace(frame, event, arg):
                     w = st.stores[var]
                     if w:
                         reads[st.key].add((var, line, w))
-                elif var in st.params:
+                elif var in st.params and not st.unknown:
                     reads[st.key].add((var, line, 0))
-            else:
+            elif name == "STORE_FAST":
                 st.stores[var] = line
-    elif event == "exception":
-        st.pending_exc = True
+            else:
+                st.stores[var] = None
     elif event == "return":
         if is_suspension(frame):
             return local_trace
-        end = "raise" if st.pending_exc and arg is None else "exit"
-        transitions[st.key].add((st.last, end))
+        end = "exit" if frame.f_lasti in st.returns else "raise"
+        if st.last is not None:
+            transitions[st.key].add((st.last, end))
         del frames[id(frame)]
     return local_trace
 
@@ -130,27 +156,55 @@ def global_trace(frame, event, arg):
     got = info(frame.f_code)
     if got is None:
         return None
-    key, ops, params = got
+    key, ops, params, starts, returns = got
     transitions.setdefault(key, set())
     reads.setdefault(key, set())
-    frames[id(frame)] = (frame, FrameState(key, ops, params))
+    st = FrameState(key, ops, params, returns)
+    if frame.f_lasti not in starts:
+        # A generator or coroutine resumed that started while tracing was off.
+        st.forget()
+    frames[id(frame)] = (frame, st)
     frame.f_trace_opcodes = True
     return local_trace
 
 
+_real_settrace = sys.settrace
+
+
+def settrace_seen(fn):
+    """sys.settrace as the tests see it: a change of tracer leaves a gap in every live frame."""
+    if fn is not global_trace:
+        for _, st in frames.values():
+            st.forget()
+    _real_settrace(fn)
+
+
+class Result(unittest.TextTestResult):
+    """Puts the tracer back before each test if one before it took it away."""
+
+    def startTest(self, test):
+        if sys.gettrace() is not global_trace:
+            for _, st in frames.values():
+                st.forget()
+            _real_settrace(global_trace)
+        super().startTest(test)
+
+
 def main():
-    modules = sys.argv[1:]
+    modules = sys.argv[1:] or [l.strip() for l in sys.stdin if l.strip()]
     loader = unittest.TestLoader()
     suite = unittest.TestSuite(loader.loadTestsFromName(m) for m in modules)
     stream = io.StringIO()
-    runner = unittest.TextTestRunner(stream=stream, verbosity=0)
+    runner = unittest.TextTestRunner(stream=stream, verbosity=0, resultclass=Result)
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = io.StringIO()
-    sys.settrace(global_trace)
+    sys.settrace = settrace_seen
+    _real_settrace(global_trace)
     try:
         result = runner.run(suite)
     finally:
-        sys.settrace(None)
+        _real_settrace(None)
+        sys.settrace = _real_settrace
         sys.stdout, sys.stderr = saved
     print(
         f"trace_flow: {result.testsRun} tests, {len(result.failures)} failures, "

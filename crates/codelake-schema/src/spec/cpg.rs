@@ -42,6 +42,7 @@ pub const SEMANTIC_NODE_KINDS: &[&str] = &[
     "MODULE",
     "SCOPE",
     "BINDING",
+    "CFG_NODE",
     "EXTERNAL_MODULE",
     "BUILTIN",
 ];
@@ -58,12 +59,18 @@ pub const EDGE_KINDS: &[&str] = &[
     "IMPORTS",
     "CALLS",
     "INHERITS",
+    "CFG",
+    "CDG",
+    "DOMINATE",
+    "POST_DOMINATE",
+    "REACHING_DEF",
+    "EVALUATES",
 ];
 
 pub(super) fn cpg_nodes() -> TableSpec {
     spec(
         "cpg_nodes",
-        "Every node of the graph: each AST node (kind = its ast class) and the semantic nodes FILE, MODULE, SCOPE, BINDING, EXTERNAL_MODULE and BUILTIN.",
+        "Every node of the graph: each AST node (kind = its ast class) and the semantic nodes FILE, MODULE, SCOPE, BINDING, CFG_NODE (a flow node), EXTERNAL_MODULE and BUILTIN.",
         &["node_id"],
         &[],
         Layer::Cpg,
@@ -74,7 +81,7 @@ pub(super) fn cpg_nodes() -> TableSpec {
             ),
             text(
                 "kind",
-                "The ast class (FunctionDef, Name, ...) or FILE, MODULE, SCOPE, BINDING, EXTERNAL_MODULE, BUILTIN",
+                "The ast class (FunctionDef, Name, ...) or FILE, MODULE, SCOPE, BINDING, CFG_NODE, EXTERNAL_MODULE, BUILTIN",
             ),
             opt_id(
                 "file_id",
@@ -122,7 +129,7 @@ pub(super) fn cpg_edges() -> TableSpec {
             id("edge_id", "Stable hash of kind, source, target and rule"),
             text(
                 "kind",
-                "AST, CONTAINS, SCOPE_PARENT, DEFINES, BINDS, REFERS_TO, BUILTIN, IMPORTS, CALLS or INHERITS",
+                "AST, CONTAINS, SCOPE_PARENT, DEFINES, BINDS, REFERS_TO, BUILTIN, IMPORTS, CALLS, INHERITS, or of the flow layer: CFG, CDG, DOMINATE, POST_DOMINATE, REACHING_DEF (as Joern names them) and EVALUATES (flow node -> the AST node or scope it stands for)",
             ),
             id("src_id", "The source node (cpg_nodes.node_id)"),
             id("dst_id", "The target node (cpg_nodes.node_id)"),
@@ -160,6 +167,14 @@ pub(super) fn cpg_edges() -> TableSpec {
                 DataType::Int32,
                 true,
                 "AST edges: position in a list field",
+            ),
+            opt_text(
+                "variable",
+                "REACHING_DEF edges: the variable defined and read (Joern's VARIABLE)",
+            ),
+            opt_text(
+                "flow_kind",
+                "CFG edges: the edge's kind (normal, true, false, exception, exhausted, break, continue, return); CDG edges: the kind of the branch's edge the target depends on",
             ),
         ],
     )
