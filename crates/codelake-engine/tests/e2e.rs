@@ -92,8 +92,8 @@ async fn example_repository_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let report = build(&options(&db, 2), Arc::new(NoProgress)).await.unwrap();
-    assert_eq!(report.stats.files, 10);
-    assert_eq!(report.rows["files"], 10);
+    assert_eq!(report.stats.files, 11);
+    assert_eq!(report.rows["files"], 11);
     let ctx = open_session(&db).await.unwrap();
 
     // files: sorted paths, modules from the package layout, encodings.
@@ -106,6 +106,7 @@ async fn example_repository_end_to_end() {
         vec![
             "shop/__init__.py|shop|true|utf-8",
             "shop/broken.py|shop.broken|false|utf-8",
+            "shop/checkout.py|shop.checkout|false|utf-8",
             "shop/cli.py|shop.cli|false|utf-8",
             "shop/legacy_latin1.py|shop.legacy_latin1|false|iso-8859-1",
             "shop/models.py|shop.models|false|utf-8",

@@ -82,6 +82,9 @@ fn strs(b: &RecordBatch, name: &str) -> Vec<String> {
     (0..a.len()).map(|i| a.value(i).to_string()).collect()
 }
 
+/// A definition's lines (first, last) and kind.
+type DefSite = (i64, i64, String);
+
 /// One scope's graph, with the lines each statement owns.
 #[derive(Default)]
 struct Graph {
@@ -98,8 +101,8 @@ struct Graph {
     silent_nodes: HashSet<u32>,
     /// The first line of the scope's first statement.
     first_line: i64,
-    /// Def-use rows: (var, use line) -> def line spans (start, end, kind).
-    du: HashMap<(String, i64), Vec<(i64, i64, String)>>,
+    /// Def-use rows: (var, use line) -> def line spans.
+    du: HashMap<(String, i64), Vec<DefSite>>,
 }
 
 struct FileFacts {
@@ -155,12 +158,12 @@ fn facts(path: &std::path::Path) -> FileFacts {
     let ast_field = strs(&ast, "field");
     let mut constant_exprs: HashSet<i64> = HashSet::new();
     for i in 0..ast_ids.len() {
-        if ast_kind[i] == "Constant" && ast_field[i] == "value" {
-            if let Some(p) = ast_parent[i]
-                && span.get(&p).is_some_and(|s| s.2 == "Expr")
-            {
-                constant_exprs.insert(p);
-            }
+        if ast_kind[i] == "Constant"
+            && ast_field[i] == "value"
+            && let Some(p) = ast_parent[i]
+            && span.get(&p).is_some_and(|s| s.2 == "Expr")
+        {
+            constant_exprs.insert(p);
         }
     }
     let sid = i64s(&scopes, "scope_id");

@@ -48,7 +48,7 @@ fn build_then_query_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let summary = stdout(codelake().arg("build").arg(example()).arg("--db").arg(&db));
-    assert!(summary.contains("10 files"), "{summary}");
+    assert!(summary.contains("11 files"), "{summary}");
     assert!(
         summary.contains("ast_nodes") && summary.contains("MB/s"),
         "{summary}"
@@ -95,7 +95,7 @@ fn build_then_query_in_every_format() {
 
     let tables = stdout(codelake().arg("tables").arg("--db").arg(&db));
     for t in [
-        "files (10 rows)",
+        "files (11 rows)",
         "file_lines",
         "ast_nodes",
         "extract_errors (1 rows)",
@@ -206,13 +206,13 @@ fn interactive_prompt_runs_multiline_statements_and_survives_errors() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(text.contains("n\n10\n"), "{text}");
+    assert!(text.contains("n\n11\n"), "{text}");
     assert!(
         err.contains("nope"),
         "the failing statement reports its error: {err}"
     );
     assert!(
-        text.contains("files (10 rows)"),
+        text.contains("files (11 rows)"),
         "\\d lists the tables: {text}"
     );
     assert!(

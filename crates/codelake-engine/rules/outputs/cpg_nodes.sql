@@ -60,8 +60,8 @@ FROM (
   UNION ALL
   -- A flow node is named by its kind (entry, exit, exception_exit or the ast class it
   -- evaluates); the fixed nodes of a graph have no AST node, and no span.
-  SELECT c.cfg_node_id, 'CFG_NODE', c.file_id, f.path, c.node_id, c.bstart, c.bend, c.kind,
-         CAST(NULL AS VARCHAR)
+  SELECT c.cfg_node_id AS node_id, 'CFG_NODE' AS kind, c.file_id, f.path, c.node_id AS site_id,
+         c.bstart, c.bend, c.kind AS name, CAST(NULL AS VARCHAR) AS qualname
   FROM files f JOIN cfg_nodes c ON f.file_id = c.file_id
 ) sb
 LEFT JOIN ast_nodes n ON n.node_id = sb.site_id

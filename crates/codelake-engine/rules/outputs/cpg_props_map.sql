@@ -6,7 +6,7 @@
 -- entry).
 -- Every entity takes its properties from exactly one evidence row (an AST node has at most one
 -- of ctx, op and value; definitions and calls are AST nodes that have none of them; scope,
--- binding and file ids are ids of their own), so no aggregation is needed (grouping cpg_props'
+-- binding, flow node and file ids are ids of their own), so no aggregation is needed (grouping cpg_props'
 -- rows by entity costs about ten times as much).
 -- `codelake diag` checks that the maps hold exactly cpg_props' rows.
 -- (The AST nodes come in three branches, one per property, each with its key a constant:
@@ -59,6 +59,15 @@ SELECT b.binding_id,
        map_from_entries(arrow_cast(named_struct('key', 'binding_kind', 'value', b.kind),
                                    'List(Struct("key": Utf8, "value": Utf8))'))
 FROM bindings b
+UNION ALL
+SELECT c.cfg_node_id,
+       CASE WHEN c.copy = 0 THEN map_from_entries(arrow_cast(
+              named_struct('key', 'flow_role', 'value', c.role),
+              'List(Struct("key": Utf8, "value": Utf8))'))
+            ELSE map_from_entries(make_array(
+              named_struct('key', 'flow_copy', 'value', CAST(c.copy AS VARCHAR)),
+              named_struct('key', 'flow_role', 'value', c.role))) END
+FROM cfg_nodes c
 UNION ALL
 SELECT f.file_id,
        CASE WHEN f.encoding IS NULL THEN map_from_entries(make_array(

@@ -606,7 +606,7 @@ mod tests {
                 .collect()
         };
         let all = edge_rules("cpg_edges");
-        assert_eq!(all.len(), 10, "{all:?}");
+        assert_eq!(all.len(), 16, "{all:?}");
         assert!(all.iter().all(|t| t.starts_with("edges_")), "{all:?}");
         assert_eq!(edge_rules("cpg_edges_by_src"), all);
         let read_in_order = |name: &str| -> Vec<&str> {

@@ -457,10 +457,27 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Falls off the end: the remaining predecessors go to EXIT.
+    /// Falls off the end: the remaining predecessors go to EXIT. Then one edge is kept of
+    /// each (src, dst, kind): a node that may raise and then certainly raises to the same
+    /// place (the end of a `finally` copy on the exception path) has one explicit edge.
     fn finish(&mut self) {
         let preds = self.take_preds();
         self.connect(preds, EXIT, None);
+        let mut first: HashMap<(u32, u32, EdgeKind), usize> = HashMap::new();
+        let mut kept: Vec<Edge> = Vec::with_capacity(self.flow.edges.len());
+        for e in self.flow.edges.drain(..) {
+            match first.entry((e.src, e.dst, e.kind)) {
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let k = &mut kept[*o.get()];
+                    k.implicit &= e.implicit;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(kept.len());
+                    kept.push(e);
+                }
+            }
+        }
+        self.flow.edges = kept;
     }
 
     fn var(&mut self, name: &str) -> u32 {
