@@ -616,7 +616,7 @@ mod tests {
                 .filter(|w| all.contains(*w))
                 .collect()
         };
-        assert_eq!(read_in_order("cpg_edges").len(), 10);
+        assert_eq!(read_in_order("cpg_edges").len(), 16);
         assert_eq!(
             read_in_order("cpg_edges_by_src"),
             read_in_order("cpg_edges")
