@@ -48,6 +48,22 @@ const MODULES: &[&str] = &[
     "test.test_coroutines",
 ];
 
+/// Standard library files whose bytecode is compared (relative to the stdlib directory).
+const DIS_FILES: &[&str] = &[
+    "textwrap.py",
+    "shlex.py",
+    "difflib.py",
+    "contextlib.py",
+    "tomllib/_parser.py",
+    "configparser.py",
+    "argparse.py",
+    "json/decoder.py",
+    "json/encoder.py",
+    "tempfile.py",
+    "shutil.py",
+    "asyncio/tasks.py",
+];
+
 struct Frame {
     file: PathBuf,
     firstlineno: i64,
@@ -153,11 +169,27 @@ fn facts(path: &std::path::Path) -> FileFacts {
         );
     }
 
-    // Expression statements of a constant (docstrings): CPython's compiler drops them.
+    // Expression statements of a constant (docstrings) and annotations without a value (in a
+    // function): CPython's compiler drops them.
     let ast_parent = i64s(&ast, "parent_id");
     let ast_field = strs(&ast, "field");
     let mut constant_exprs: HashSet<i64> = HashSet::new();
+    let mut bare_annotations: HashSet<i64> = HashSet::new();
+    let mut valued: HashSet<i64> = HashSet::new();
     for i in 0..ast_ids.len() {
+        if ast_field[i] == "value"
+            && let Some(p) = ast_parent[i]
+        {
+            valued.insert(p);
+        }
+    }
+    for i in 0..ast_ids.len() {
+        if ast_kind[i] == "AnnAssign"
+            && let Some(id) = ast_ids[i]
+            && !valued.contains(&id)
+        {
+            bare_annotations.insert(id);
+        }
         if ast_kind[i] == "Constant"
             && ast_field[i] == "value"
             && let Some(p) = ast_parent[i]
@@ -236,7 +268,12 @@ fn facts(path: &std::path::Path) -> FileFacts {
         let (_, d) = where_is[&e_dst[i].unwrap_or(0)];
         graphs.get_mut(&scope).unwrap().succ[s as usize].push(d);
     }
-    for g in graphs.values_mut() {
+    let function_like: HashSet<i64> = scope_rows
+        .iter()
+        .filter(|s| !matches!(s.0.as_str(), "module" | "class"))
+        .map(|s| s.3)
+        .collect();
+    for (scope, g) in graphs.iter_mut() {
         // Lines owned by each statement: all of its lines, or for a statement with statements
         // inside (of the same scope), its header: up to the line before the first of them.
         let range = |s: i64| {
@@ -271,7 +308,10 @@ fn facts(path: &std::path::Path) -> FileFacts {
             }
             g.first_line = g.first_line.min(a);
             if let Some((_, _, kind)) = span.get(&s)
-                && (kind == "Global" || kind == "Nonlocal" || constant_exprs.contains(&s))
+                && (kind == "Global"
+                    || kind == "Nonlocal"
+                    || constant_exprs.contains(&s)
+                    || (bare_annotations.contains(&s) && function_like.contains(scope)))
             {
                 g.silent.insert(s);
             }
@@ -333,6 +373,9 @@ fn transition_ok(g: &Graph, from: &str, to: &str) -> bool {
             || l.parse::<i64>()
                 .is_ok_and(|l| l < g.first_line && !g.owners.contains_key(&l))
     };
+    // The first statement's line may hold the header too (`class E(Exception): pass`): code
+    // of the entry (a class body's prologue) reports it.
+    let enters = |l: &str| is_entry(l) || l.parse::<i64>().is_ok_and(|l| l == g.first_line);
     // The def line (or first decorator) a code object starts at, reported before its first
     // statement runs (a function whose body is only a docstring returns from there).
     if is_entry(from) && is_entry(to) {
@@ -346,7 +389,7 @@ fn transition_ok(g: &Graph, from: &str, to: &str) -> bool {
         return true;
     }
     let mut starts: Vec<u32> = a.iter().flat_map(|s| g.nodes_of[s].clone()).collect();
-    if is_entry(from) {
+    if enters(from) {
         starts.push(ENTRY);
     }
     let targets: HashSet<u32> = match to {
@@ -375,50 +418,11 @@ fn transition_ok(g: &Graph, from: &str, to: &str) -> bool {
     false
 }
 
-#[test]
-fn flow_is_sound_against_traced_executions() {
-    let mut frames: Vec<Frame> = Vec::new();
-    // CODELAKE_FLOW_MODULES (comma-separated) traces other test modules instead.
-    let modules: Vec<PathBuf> = match std::env::var("CODELAKE_FLOW_MODULES") {
-        Ok(list) => list.split(',').map(PathBuf::from).collect(),
-        Err(_) => MODULES.iter().map(PathBuf::from).collect(),
-    };
-    common::run_oracle("trace_flow.py", &modules, |v| {
-        let pairs = |k: &str| v[k].as_array().cloned().unwrap_or_default();
-        frames.push(Frame {
-            file: PathBuf::from(v["file"].as_str().unwrap()),
-            firstlineno: v["firstlineno"].as_i64().unwrap(),
-            qualname: v["qualname"].as_str().unwrap().to_string(),
-            name: v["name"].as_str().unwrap().to_string(),
-            transitions: pairs("transitions")
-                .iter()
-                .map(|p| {
-                    (
-                        p[0].as_str().unwrap().to_string(),
-                        p[1].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect(),
-            reads: pairs("reads")
-                .iter()
-                .map(|p| {
-                    (
-                        p[0].as_str().unwrap().to_string(),
-                        p[1].as_i64().unwrap(),
-                        p[2].as_i64().unwrap(),
-                    )
-                })
-                .collect(),
-        });
-    });
-    assert!(
-        frames.len() > 300,
-        "the trace saw only {} code objects",
-        frames.len()
-    );
-
+/// Checks frames' transitions and reads against the static graphs of their files; returns the
+/// summary line and the misses.
+fn check(frames: &[Frame]) -> (String, Vec<String>) {
     let mut by_file: BTreeMap<PathBuf, Vec<&Frame>> = BTreeMap::new();
-    for f in &frames {
+    for f in frames {
         by_file.entry(f.file.clone()).or_default().push(f);
     }
     let (mut code, mut matched, mut trans, mut trans_ok, mut reads, mut reads_ok) =
@@ -477,9 +481,82 @@ fn flow_is_sound_against_traced_executions() {
             }
         }
     }
-    eprintln!(
-        "flow soundness: {matched}/{code} code objects matched; {trans_ok}/{trans} line transitions and {reads_ok}/{reads} local reads explained by the static graphs"
+    (
+        format!(
+            "{matched}/{code} code objects matched; {trans_ok}/{trans} line transitions and {reads_ok}/{reads} local reads explained by the static graphs"
+        ),
+        misses,
+    )
+}
+
+fn frames_of(v: &serde_json::Value) -> Frame {
+    let pairs = |k: &str| v[k].as_array().cloned().unwrap_or_default();
+    Frame {
+        file: PathBuf::from(v["file"].as_str().unwrap()),
+        firstlineno: v["firstlineno"].as_i64().unwrap(),
+        qualname: v["qualname"].as_str().unwrap().to_string(),
+        name: v["name"].as_str().unwrap().to_string(),
+        transitions: pairs("transitions")
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_string(),
+                    p[1].as_str().unwrap().to_string(),
+                )
+            })
+            .collect(),
+        reads: pairs("reads")
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_string(),
+                    p[1].as_i64().unwrap(),
+                    p[2].as_i64().unwrap(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The bytecode of every code object of the traced modules' files, as CPython compiles it:
+/// each line transition of its control-flow graph (jumps, fall-through, exception table) must
+/// be a path of ours, projected the same way.
+#[test]
+fn flow_covers_the_bytecode_control_flow() {
+    let corpus = common::conformance_corpus();
+    // CODELAKE_FLOW_FILES: `stdlib` (every file of the corpus) or comma-separated paths.
+    let files: Vec<PathBuf> = match std::env::var("CODELAKE_FLOW_FILES") {
+        Ok(all) if all == "stdlib" => common::python_files(&corpus),
+        Ok(list) => list.split(',').map(PathBuf::from).collect(),
+        Err(_) => DIS_FILES.iter().map(|f| corpus.join(f)).collect(),
+    };
+    let mut frames = Vec::new();
+    common::run_oracle("dis_flow.py", &files, |v| frames.push(frames_of(&v)));
+    assert!(frames.len() > 300, "only {} code objects", frames.len());
+    let (summary, misses) = check(&frames);
+    eprintln!("bytecode control flow: {summary}");
+    for m in misses.iter().take(80) {
+        eprintln!("  {m}");
+    }
+    assert!(misses.is_empty(), "{} misses (listed above)", misses.len());
+}
+
+#[test]
+fn flow_is_sound_against_traced_executions() {
+    let mut frames: Vec<Frame> = Vec::new();
+    // CODELAKE_FLOW_MODULES (comma-separated) traces other test modules instead.
+    let modules: Vec<PathBuf> = match std::env::var("CODELAKE_FLOW_MODULES") {
+        Ok(list) => list.split(',').map(PathBuf::from).collect(),
+        Err(_) => MODULES.iter().map(PathBuf::from).collect(),
+    };
+    common::run_oracle("trace_flow.py", &modules, |v| frames.push(frames_of(&v)));
+    assert!(
+        frames.len() > 300,
+        "the trace saw only {} code objects",
+        frames.len()
     );
+    let (summary, misses) = check(&frames);
+    eprintln!("flow soundness: {summary}");
     for m in misses.iter().take(80) {
         eprintln!("  {m}");
     }

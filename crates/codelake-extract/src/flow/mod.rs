@@ -266,6 +266,10 @@ pub fn build(module: &ast::ModModule, tree: &ScopeTree, ids: &NodeIds) -> Vec<Sc
             Nested::Class(c) => {
                 b = Builder::new(ids, scope, Some(Name::new(c.name.as_str())));
                 b.evaluates_annotations = true;
+                b.docstring_next = true;
+                // The body starts by storing `__module__` and `__qualname__` in the class
+                // namespace, which may raise.
+                b.edge(ENTRY, EXCEPTION_EXIT, EdgeKind::Exception, true);
                 b.suite(&c.body);
             }
             Nested::Lambda(l, private) => {
@@ -318,6 +322,9 @@ struct Builder<'a> {
     swallowed: Vec<Jump>,
     /// The module or class body: annotations of simple targets are evaluated there.
     evaluates_annotations: bool,
+    /// The next statement is the first of a module or class body (a docstring there is an
+    /// assignment to `__doc__`).
+    docstring_next: bool,
 }
 
 /// The CPython ast class of an expression.
@@ -454,6 +461,7 @@ impl<'a> Builder<'a> {
             nested: Vec::new(),
             swallowed: Vec::new(),
             evaluates_annotations: scope == 0,
+            docstring_next: scope == 0,
         }
     }
 
@@ -738,6 +746,7 @@ impl<'a> Builder<'a> {
 
     fn stmt(&mut self, s: &'a Stmt) {
         let saved_stmt = std::mem::replace(&mut self.stmt, self.ids.get(s));
+        let docstring_next = std::mem::take(&mut self.docstring_next);
         let kind = stmt_kind(s);
         match s {
             Stmt::FunctionDef(f) => {
@@ -810,7 +819,9 @@ impl<'a> Builder<'a> {
                     (Expr::Name(_), None) => {}
                     (t, _) => self.target(t, "annassign"),
                 }
-                self.add_node(kind, "eval", Some(s), true);
+                // `x: int` in a function compiles to nothing.
+                let raises = a.value.is_some() || self.evaluates_annotations;
+                self.add_node(kind, "eval", Some(s), raises);
             }
             Stmt::TypeAlias(t) => {
                 if let Expr::Name(n) = &*t.name {
@@ -875,15 +886,20 @@ impl<'a> Builder<'a> {
             }
             Stmt::Expr(e) => {
                 self.expr(&e.value);
-                let raises = !matches!(
-                    &*e.value,
-                    Expr::StringLiteral(_)
-                        | Expr::NumberLiteral(_)
-                        | Expr::EllipsisLiteral(_)
-                        | Expr::NoneLiteral(_)
-                        | Expr::BooleanLiteral(_)
-                        | Expr::BytesLiteral(_)
-                );
+                // A module's or class's docstring is stored as `__doc__` (a class namespace
+                // may be any mapping): it may raise; other constant statements compile to
+                // nothing.
+                let docstring = docstring_next && matches!(&*e.value, Expr::StringLiteral(_));
+                let raises = docstring
+                    || !matches!(
+                        &*e.value,
+                        Expr::StringLiteral(_)
+                            | Expr::NumberLiteral(_)
+                            | Expr::EllipsisLiteral(_)
+                            | Expr::NoneLiteral(_)
+                            | Expr::BooleanLiteral(_)
+                            | Expr::BytesLiteral(_)
+                    );
                 self.add_node(kind, "eval", Some(s), raises);
             }
             Stmt::Break(_) => {
@@ -1097,6 +1113,11 @@ impl<'a> Builder<'a> {
             } else {
                 vec![Jump::new(test, EdgeKind::Normal)]
             };
+            // except*: an exception raised in a handler is kept until the remaining handlers
+            // have run for the rest of the group, then raised with what they left.
+            if t.is_star {
+                self.ctx.push(Ctx::Handlers { raised: Vec::new() });
+            }
             match &h.name {
                 Some(name) => {
                     let id = self.ids.get(h);
@@ -1112,13 +1133,25 @@ impl<'a> Builder<'a> {
                 }
                 None => self.suite(&h.body),
             }
+            let raised_in_handler = if t.is_star {
+                match self.ctx.pop() {
+                    Some(Ctx::Handlers { raised }) => raised,
+                    _ => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
             self.stmt = saved;
             let mut end = self.take_preds();
             if t.is_star && !last {
                 // except*: after one handler ran, the next may run for the rest of the group.
                 self.preds = end.clone();
                 self.preds.extend(no_match);
+                self.preds.extend(raised_in_handler);
             } else {
+                if !raised_in_handler.is_empty() {
+                    self.leave(raised_in_handler, Exit::Exception);
+                }
                 self.preds = no_match;
             }
             ends.append(&mut end);
