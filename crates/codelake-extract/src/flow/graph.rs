@@ -37,13 +37,13 @@ pub struct GraphFacts {
 }
 
 /// Adjacency in compressed form.
-struct Adj {
+pub(super) struct Adj {
     start: Vec<u32>,
     targets: Vec<(u32, EdgeKind)>,
 }
 
 impl Adj {
-    fn new(n: usize, edges: impl Iterator<Item = (u32, u32, EdgeKind)> + Clone) -> Self {
+    pub(super) fn new(n: usize, edges: impl Iterator<Item = (u32, u32, EdgeKind)> + Clone) -> Self {
         let mut start = vec![0u32; n + 1];
         for (s, _, _) in edges.clone() {
             start[s as usize + 1] += 1;
@@ -67,7 +67,7 @@ impl Adj {
 
 /// Reverse post-order from `root` (iterative DFS); returns the order and each node's position
 /// in it (`NONE` when unreachable).
-fn rpo(n: usize, root: u32, succ: &Adj) -> (Vec<u32>, Vec<u32>) {
+pub(super) fn rpo(n: usize, root: u32, succ: &Adj) -> (Vec<u32>, Vec<u32>) {
     let mut post = Vec::with_capacity(n);
     let mut seen = vec![false; n];
     let mut stack: Vec<(u32, usize)> = vec![(root, 0)];

@@ -405,6 +405,17 @@ pub fn stmt_kind(s: &Stmt) -> &'static str {
 trait Site: HasNodeIndex + Ranged {}
 impl<T: HasNodeIndex + Ranged> Site for T {}
 
+/// Every parameter of a signature, in order.
+fn all_parameters(p: &ast::Parameters) -> impl Iterator<Item = &ast::Parameter> {
+    p.posonlyargs
+        .iter()
+        .chain(&p.args)
+        .map(|a| &a.parameter)
+        .chain(p.vararg.as_deref())
+        .chain(p.kwonlyargs.iter().map(|a| &a.parameter))
+        .chain(p.kwarg.as_deref())
+}
+
 /// Whether a constant test is always true (`while True`, `while 1`).
 fn always_true(e: &Expr) -> bool {
     match e {
@@ -684,15 +695,7 @@ impl<'a> Builder<'a> {
     }
 
     fn parameters(&mut self, p: &ast::Parameters) {
-        for param in p
-            .posonlyargs
-            .iter()
-            .chain(&p.args)
-            .map(|a| &a.parameter)
-            .chain(p.vararg.as_deref())
-            .chain(p.kwonlyargs.iter().map(|a| &a.parameter))
-            .chain(p.kwarg.as_deref())
-        {
+        for param in all_parameters(p) {
             let id = self.ids.get(param);
             self.event(param.name.as_str(), Access::Write("param"), id, param.range);
         }
@@ -719,15 +722,7 @@ impl<'a> Builder<'a> {
     }
 
     fn parameter_annotations(&mut self, p: &'a ast::Parameters, returns: Option<&'a Expr>) {
-        for param in p
-            .posonlyargs
-            .iter()
-            .chain(&p.args)
-            .map(|a| &a.parameter)
-            .chain(p.vararg.as_deref())
-            .chain(p.kwonlyargs.iter().map(|a| &a.parameter))
-            .chain(p.kwarg.as_deref())
-        {
+        for param in all_parameters(p) {
             if let Some(a) = param.annotation.as_deref() {
                 self.expr(a);
             }
@@ -926,20 +921,26 @@ impl<'a> Builder<'a> {
         self.target(&f.target, "for");
         let unpacks = !matches!(&*f.target, Expr::Name(_));
         self.add_node(stmt_kind(s), "target", Some(&*f.target), unpacks);
-        self.ctx.push(Ctx::Loop {
-            breaks: Vec::new(),
-            continue_to: header,
-        });
-        self.suite(&f.body);
-        let back = self.take_preds();
-        self.connect(back, header, None);
-        let breaks = match self.ctx.pop() {
-            Some(Ctx::Loop { breaks, .. }) => breaks,
-            _ => Vec::new(),
-        };
+        let breaks = self.loop_body(&f.body, header);
         self.preds = vec![Jump::new(header, EdgeKind::Exhausted)];
         self.suite(&f.orelse);
         self.preds.extend(breaks);
+    }
+
+    /// A loop's body: its end and its `continue`s go back to `continue_to`; returns its
+    /// `break`s.
+    fn loop_body(&mut self, body: &'a [Stmt], continue_to: u32) -> Vec<Jump> {
+        self.ctx.push(Ctx::Loop {
+            breaks: Vec::new(),
+            continue_to,
+        });
+        self.suite(body);
+        let back = self.take_preds();
+        self.connect(back, continue_to, None);
+        match self.ctx.pop() {
+            Some(Ctx::Loop { breaks, .. }) => breaks,
+            _ => Vec::new(),
+        }
     }
 
     fn while_stmt(&mut self, s: &'a Stmt, w: &'a ast::StmtWhile) {
@@ -947,17 +948,7 @@ impl<'a> Builder<'a> {
         self.expr(&w.test);
         let test = self.add_node("While", "test", Some(s), true);
         self.preds = vec![Jump::new(test, EdgeKind::True)];
-        self.ctx.push(Ctx::Loop {
-            breaks: Vec::new(),
-            continue_to: start,
-        });
-        self.suite(&w.body);
-        let back = self.take_preds();
-        self.connect(back, start, None);
-        let breaks = match self.ctx.pop() {
-            Some(Ctx::Loop { breaks, .. }) => breaks,
-            _ => Vec::new(),
-        };
+        let breaks = self.loop_body(&w.body, start);
         if !always_true(&w.test) {
             self.preds = vec![Jump::new(test, EdgeKind::False)];
             self.suite(&w.orelse);

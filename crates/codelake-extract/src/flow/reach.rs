@@ -18,6 +18,21 @@
 use super::graph::GraphFacts;
 use super::{Access, EdgeKind, ScopeFlow};
 
+/// Which of a scope's names are local flow (by index in `flow.names`): its locals and cells
+/// as the symbol table decides, and a comprehension's `.0`.
+pub fn tracked(flow: &ScopeFlow, scope: &crate::scopes::Scope) -> Vec<bool> {
+    use crate::scopes::SymScope;
+    flow.names
+        .iter()
+        .map(|n| {
+            n.as_str() == ".0"
+                || scope
+                    .symbol(n.as_str())
+                    .is_some_and(|s| matches!(s.scope, SymScope::Local | SymScope::Cell))
+        })
+        .collect()
+}
+
 /// One def-use pair: the read and the definition, each as (node, index of the event in the
 /// node's events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,33 +235,14 @@ pub fn def_uses(flow: &ScopeFlow, facts: &GraphFacts, tracked: &[bool]) -> Vec<D
 /// Blocks in reverse post-order of their first nodes (unreached blocks last).
 fn block_order(facts: &GraphFacts, flow: &ScopeFlow) -> Vec<u32> {
     let nblocks = facts.blocks.len();
-    let mut succ: Vec<Vec<u32>> = vec![Vec::new(); nblocks];
-    for e in &flow.edges {
+    let edges = flow.edges.iter().filter_map(|e| {
         let (sb, _) = facts.block_of[e.src as usize];
         let (db, _) = facts.block_of[e.dst as usize];
-        if sb != db {
-            succ[sb as usize].push(db);
-        }
-    }
-    let mut seen = vec![false; nblocks];
-    let mut post = Vec::with_capacity(nblocks);
+        (sb != db).then_some((sb, db, e.kind))
+    });
+    let succ = super::graph::Adj::new(nblocks, edges);
     let root = facts.block_of[super::ENTRY as usize].0;
-    let mut stack = vec![(root, 0usize)];
-    seen[root as usize] = true;
-    while let Some(&mut (v, ref mut i)) = stack.last_mut() {
-        if *i < succ[v as usize].len() {
-            let w = succ[v as usize][*i];
-            *i += 1;
-            if !seen[w as usize] {
-                seen[w as usize] = true;
-                stack.push((w, 0));
-            }
-        } else {
-            post.push(v);
-            stack.pop();
-        }
-    }
-    post.reverse();
-    post.extend((0..nblocks as u32).filter(|&b| !seen[b as usize]));
-    post
+    let (mut order, pos) = super::graph::rpo(nblocks, root, &succ);
+    order.extend((0..nblocks as u32).filter(|&b| pos[b as usize] == u32::MAX));
+    order
 }

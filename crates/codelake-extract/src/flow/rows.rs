@@ -247,17 +247,7 @@ fn def_use_rows<'f>(
 ) -> Vec<Row<'f>> {
     let mut rows = Vec::new();
     for (fi, (flow, g)) in flows.iter().zip(facts).enumerate() {
-        let scope = &tree.scopes[flow.scope];
-        let tracked: Vec<bool> = flow
-            .names
-            .iter()
-            .map(|n| {
-                n.as_str() == ".0"
-                    || scope
-                        .symbol(n.as_str())
-                        .is_some_and(|s| matches!(s.scope, SymScope::Local | SymScope::Cell))
-            })
-            .collect();
+        let tracked = reach::tracked(flow, &tree.scopes[flow.scope]);
         for DefUse {
             use_node,
             use_event,

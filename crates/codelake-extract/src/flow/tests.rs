@@ -4,7 +4,7 @@ use super::graph::analyze;
 use super::reach::def_uses;
 use super::*;
 use crate::ast::AstEmitter;
-use crate::scopes::{self, SymScope};
+use crate::scopes;
 use crate::tables::AstRows;
 
 struct Parsed {
@@ -106,17 +106,7 @@ impl Parsed {
     fn def_uses(&self, name: &str) -> Vec<(String, usize, usize, &'static str)> {
         let f = self.flow(name);
         let g = analyze(f);
-        let scope = &self.tree.scopes[f.scope];
-        let tracked: Vec<bool> = f
-            .names
-            .iter()
-            .map(|n| {
-                n.as_str() == ".0"
-                    || scope
-                        .symbol(n.as_str())
-                        .is_some_and(|s| matches!(s.scope, SymScope::Local | SymScope::Cell))
-            })
-            .collect();
+        let tracked = super::reach::tracked(f, &self.tree.scopes[f.scope]);
         let index = LineIndex::new(&self.src, 0);
         let line = |r: TextRange| index.line_col(r.start().to_u32()).line as usize;
         let mut out: Vec<_> = def_uses(f, &g, &tracked)

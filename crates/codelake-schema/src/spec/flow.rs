@@ -6,11 +6,10 @@
 //! graph each, as CPython compiles one code object each). Flow nodes are keyed by
 //! `cfg_node_id`; every row carries its file and scope.
 
-use std::sync::Arc;
+use arrow_schema::{DataType, Field};
 
-use arrow_schema::{DataType, Field, Schema};
-
-use super::{Layer, TableSpec, col, flag, id, opt_id, text};
+use super::syntax::spec;
+use super::{TableSpec, col, flag, id, opt_id, text};
 
 fn int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, false, description)
@@ -26,23 +25,6 @@ fn opt_offset(name: &str, description: &str) -> Field {
 
 fn offset(name: &str, description: &str) -> Field {
     col(name, DataType::Int64, false, description)
-}
-
-fn spec(
-    name: &'static str,
-    description: &'static str,
-    keys: &'static [&'static str],
-    fields: Vec<Field>,
-) -> TableSpec {
-    TableSpec {
-        name,
-        description,
-        schema: Arc::new(Schema::new(fields)),
-        keys,
-        sort_order: &[],
-        partition_by: &[],
-        layer: Layer::Evidence,
-    }
 }
 
 fn owner() -> [Field; 2] {

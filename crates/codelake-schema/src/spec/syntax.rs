@@ -59,7 +59,7 @@ fn source() -> Field {
     )
 }
 
-fn spec(
+pub(super) fn spec(
     name: &'static str,
     description: &'static str,
     keys: &'static [&'static str],
