@@ -74,7 +74,8 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
     }
     // Integer columns (at any depth): offsets, lines, columns, counts and `file_id` are
     // delta-encoded and not compressed (offsets that grow along the rows, per-file runs and small
-    // counts pack into a few bits each). The other ids (`*_id`) are stable hashes, random bits
+    // counts pack into a few bits each). The other ids (`*_id`, and columns the spec marks as
+    // hashes, such as `cfg_edges.src`) are stable hashes, random bits
     // that delta encoding cannot shrink: they stay plain, with Snappy for the repeats (a parent
     // or source id shared by neighbouring rows), and uncompressed for a table's sole key, which
     // never repeats. This is both smaller and faster to encode than plain + Snappy everywhere
@@ -101,7 +102,9 @@ pub fn writer_properties_builder(spec: &TableSpec) -> WriterPropertiesBuilder {
             if !spec.sort_order.contains(&top) && !spec.keys.contains(&top) {
                 b = b.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
             }
-            if name.ends_with("_id") && name != "file_id" {
+            if path.parts().len() == 1 && spec.column_is_hash(name)
+                || path.parts().len() > 1 && name.ends_with("_id")
+            {
                 b = b.set_column_encoding(path.clone(), Encoding::PLAIN);
                 if path.parts().len() == 1 && sole_key == Some(name) {
                     b = b.set_column_compression(path, Compression::UNCOMPRESSED);

@@ -28,6 +28,9 @@ pub const DEFAULT_KEY: &str = "default";
 pub const VALUES_KEY: &str = "values";
 /// See [`VALUES_KEY`].
 pub const DISTINCT_VALUES: &str = "distinct";
+/// The [`VALUES_KEY`] value of an integer column of stable-hash ids whose name does not end in
+/// `_id` (`cfg_edges.src`): written plain, as the `*_id` columns are, not delta-encoded.
+pub const HASH_VALUES: &str = "hash";
 
 #[derive(Debug, Clone)]
 pub struct TableSpec {
@@ -120,7 +123,23 @@ fn distinct(field: Field) -> Field {
     field.with_metadata(metadata)
 }
 
+/// Marks an integer column as holding stable-hash ids (see [`HASH_VALUES`]).
+fn hash(field: Field) -> Field {
+    let mut metadata = field.metadata().clone();
+    metadata.insert(VALUES_KEY.to_string(), HASH_VALUES.to_string());
+    field.with_metadata(metadata)
+}
+
 impl TableSpec {
+    /// Whether a column holds stable-hash ids: named `*_id` (but `file_id`, whose runs
+    /// delta-encode well) or marked (see [`HASH_VALUES`]).
+    pub fn column_is_hash(&self, column: &str) -> bool {
+        (column.ends_with("_id") && column != "file_id")
+            || self.schema.field_with_name(column).is_ok_and(|f| {
+                f.metadata().get(VALUES_KEY).map(String::as_str) == Some(HASH_VALUES)
+            })
+    }
+
     /// Whether a column is marked as holding mostly distinct values (see [`VALUES_KEY`]).
     pub fn column_values_distinct(&self, column: &str) -> bool {
         self.schema.field_with_name(column).is_ok_and(|f| {

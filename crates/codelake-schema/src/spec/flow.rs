@@ -9,7 +9,7 @@
 use arrow_schema::{DataType, Field};
 
 use super::syntax::spec;
-use super::{TableSpec, col, flag, id, opt_id, text};
+use super::{TableSpec, col, flag, hash, id, opt_id, text};
 
 fn int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, false, description)
@@ -84,8 +84,8 @@ pub(super) fn cfg_nodes() -> TableSpec {
 
 pub(super) fn cfg_edges() -> TableSpec {
     let mut f = vec![
-        id("src", "The node control leaves (cfg_nodes.cfg_node_id)"),
-        id("dst", "The node control reaches"),
+        hash(id("src", "The node control leaves (cfg_nodes.cfg_node_id)")),
+        hash(id("dst", "The node control reaches")),
     ];
     f.extend(owner());
     f.extend([
@@ -113,11 +113,11 @@ pub(super) fn basic_blocks() -> TableSpec {
     )];
     f.extend(owner());
     f.extend([
-        id(
+        hash(id(
             "first_node",
             "The block's first node (cfg_nodes.cfg_node_id)",
-        ),
-        id("last_node", "The block's last node"),
+        )),
+        hash(id("last_node", "The block's last node")),
         int("node_count", "Nodes in the block"),
         opt_offset(
             "bstart",
@@ -137,10 +137,10 @@ pub(super) fn dominators() -> TableSpec {
     let mut f = vec![id("cfg_node_id", "The node")];
     f.extend(owner());
     f.extend([
-        opt_id(
+        hash(opt_id(
             "idom",
             "Its immediate dominator over all edges from entry; null for entry and for unreachable nodes",
-        ),
+        )),
         opt_int("depth", "Depth in the dominator tree (entry 0); null when unreachable"),
     ]);
     spec(
@@ -154,10 +154,10 @@ pub(super) fn dominators() -> TableSpec {
 pub(super) fn post_dominators() -> TableSpec {
     let mut f = vec![id("cfg_node_id", "The node")];
     f.extend(owner());
-    f.extend([opt_id(
+    f.extend([hash(opt_id(
         "ipdom",
         "Its immediate post-dominator towards exit and exception_exit, over all edges but implicit exception edges; null when no node post-dominates it (and for the exits)",
-    )]);
+    ))]);
     spec(
         "post_dominators",
         "The post-dominator tree of every scope's graph: one row per flow node.",
