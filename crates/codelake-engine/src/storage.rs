@@ -234,7 +234,12 @@ mod tests {
                     PhysicalType::INT32 | PhysicalType::INT64 => {
                         int_leaves += 1;
                         let sole_key = spec.keys == [name] && path.parts().len() == 1;
-                        let want = if !name.ends_with("_id") || name == "file_id" {
+                        let hash = if path.parts().len() == 1 {
+                            spec.column_is_hash(name)
+                        } else {
+                            name.ends_with("_id")
+                        };
+                        let want = if !hash {
                             (Encoding::DELTA_BINARY_PACKED, Compression::UNCOMPRESSED)
                         } else if sole_key {
                             (Encoding::PLAIN, Compression::UNCOMPRESSED)
