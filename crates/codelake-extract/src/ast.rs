@@ -151,6 +151,23 @@ impl NodeIds {
     }
 }
 
+/// Parses a test source and emits its rows: the tree (stamped) and its node ids.
+#[cfg(test)]
+pub(crate) fn parse_for_test(
+    src: &str,
+) -> (
+    ruff_python_parser::Parsed<ruff_python_ast::ModModule>,
+    NodeIds,
+) {
+    let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+    let index = LineIndex::new(src, 0);
+    let mut rows = AstRows::default();
+    AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows)
+        .module(parsed.syntax(), src.len() as u32);
+    let ids = NodeIds::new(rows.spans_from(0).0.to_vec());
+    (parsed, ids)
+}
+
 /// Stamps a ruff node with the ordinal of its row (see [`NodeIds`]).
 #[inline]
 fn note<T: HasNodeIndex>(node: &T, ordinal: u32) {

@@ -10,6 +10,8 @@
 //! `-> dst kind` for each edge (`exception?`: an implicit exception edge, the node may raise).
 //! Then its reaching definitions: `var@use_line <- def_line (def_kind)`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use std::path::PathBuf;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
-use codelake_extract::{ExtractConfig, ScannedFile, Table, extract_file};
+use codelake_extract::{ExtractConfig, Table, extract_file};
 
 fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
@@ -50,13 +52,7 @@ fn boolean(b: &RecordBatch, name: &str, i: usize) -> bool {
 /// The graphs of one file as text.
 pub fn render(path: &std::path::Path, rel: &str) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    let file = ScannedFile {
-        rel_path: rel.to_string(),
-        abs_path: path.to_path_buf(),
-        module: None,
-        is_package: false,
-        is_stub: false,
-    };
+    let file = common::scanned(path, rel);
     let ev = extract_file(&file, &ExtractConfig::default()).unwrap();
     let get = |t: Table| ev.batch(t).unwrap().clone();
     let (scopes, nodes, edges, du) = (

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
-use codelake_extract::{ExtractConfig, ScannedFile, Table, extract_file};
+use codelake_extract::{ExtractConfig, Table, extract_file};
 
 /// Test modules whose code (and the standard library modules they exercise) is traced: pure
 /// Python code with loops, exceptions, `with`, generators, comprehensions and closures.
@@ -128,13 +128,7 @@ struct FileFacts {
 }
 
 fn facts(path: &std::path::Path) -> FileFacts {
-    let file = ScannedFile {
-        rel_path: path.display().to_string(),
-        abs_path: path.to_path_buf(),
-        module: None,
-        is_package: false,
-        is_stub: false,
-    };
+    let file = common::scanned(path, &path.display().to_string());
     let ev = extract_file(&file, &ExtractConfig::default()).expect("extract");
     let get = |t: Table| {
         ev.batch(t)

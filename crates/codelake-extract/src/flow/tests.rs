@@ -3,9 +3,7 @@ use codelake_schema::span::LineIndex;
 use super::graph::analyze;
 use super::reach::def_uses;
 use super::*;
-use crate::ast::AstEmitter;
 use crate::scopes;
-use crate::tables::AstRows;
 
 struct Parsed {
     tree: ScopeTree,
@@ -14,12 +12,8 @@ struct Parsed {
 }
 
 fn build_src(src: &str) -> Parsed {
-    let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+    let (parsed, ids) = crate::ast::parse_for_test(src);
     let index = LineIndex::new(src, 0);
-    let mut rows = AstRows::default();
-    AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows)
-        .module(parsed.syntax(), src.len() as u32);
-    let ids = NodeIds::new(rows.spans_from(0).0.to_vec());
     let module_id = ids.get(parsed.syntax()).unwrap_or(0);
     let tree = scopes::analyze(
         parsed.syntax(),

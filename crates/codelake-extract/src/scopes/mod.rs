@@ -1632,16 +1632,10 @@ pub fn scope_id(file_id: i64, scope: &Scope, ordinal: usize) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::AstEmitter;
-    use crate::tables::AstRows;
 
     fn analyze_src(src: &str) -> ScopeTree {
-        let parsed = ruff_python_parser::parse_module(src).expect("valid test source");
+        let (parsed, ids) = crate::ast::parse_for_test(src);
         let index = LineIndex::new(src, 0);
-        let mut rows = AstRows::default();
-        AstEmitter::new(1, 0, &index, parsed.tokens(), &mut rows)
-            .module(parsed.syntax(), src.len() as u32);
-        let ids = NodeIds::new(rows.spans_from(0).0.to_vec());
         analyze(parsed.syntax(), 0, src.len() as u32, &ids, &index, 0)
     }
 

@@ -91,3 +91,14 @@ pub fn run_oracle(script: &str, paths: &[PathBuf], mut each: impl FnMut(serde_js
     assert!(status.success(), "{script} failed: {status}");
     written.unwrap();
 }
+
+/// A file outside any package, as the scan would give it.
+pub fn scanned(path: &std::path::Path, rel: &str) -> codelake_extract::ScannedFile {
+    codelake_extract::ScannedFile {
+        rel_path: rel.to_string(),
+        abs_path: path.to_path_buf(),
+        module: None,
+        is_package: false,
+        is_stub: false,
+    }
+}
