@@ -395,18 +395,18 @@ fn parse_and_walk(
             if let (true, Some(tree)) = (config.scopes, &tree) {
                 scopes::rows::scope_rows(chunk, file_id, base, tree)?;
             }
+            let scope_ids = tree
+                .as_ref()
+                .filter(|_| config.flow || config.syntax)
+                .map(|t| scopes::rows::scope_ids(file_id, t));
             // The flow layer: which names are local flow is the symbol table's decision.
-            if let (true, Some(tree)) = (config.flow, &tree) {
+            if let (true, Some(tree), Some(scope_ids)) = (config.flow, &tree, &scope_ids) {
                 let flows = flow::build(module, tree, &ids);
-                let scope_ids = scopes::rows::scope_ids(file_id, tree);
-                let (_, bstart, bend) = chunk.ast.spans_from(first);
-                let (bstart, bend) = (bstart.to_vec(), bend.to_vec());
-                let spans = flow::rows::AstSpans {
-                    bstart: &bstart,
-                    bend: &bend,
-                };
+                let (ast, mut bufs) = chunk.split_ast();
+                let (_, bstart, bend) = ast.spans_from(first);
+                let spans = flow::rows::AstSpans { bstart, bend };
                 flow::rows::flow_rows(
-                    chunk, file_id, base, index, tree, &scope_ids, &flows, &spans,
+                    &mut bufs, file_id, base, index, tree, scope_ids, &flows, &spans,
                 )?;
             }
             if config.syntax {
@@ -415,9 +415,7 @@ fn parse_and_walk(
                     base,
                     text,
                     ids: &ids,
-                    scopes: tree
-                        .as_ref()
-                        .map(|t| (t, scopes::rows::scope_ids(file_id, t))),
+                    scopes: tree.as_ref().zip(scope_ids),
                     package: syntax::package_of(row.module.as_deref(), row.is_package),
                 };
                 let mut rows = syntax::collect(&input, module, module_id);

@@ -504,6 +504,16 @@ pub struct Chunk {
     bufs: Vec<TableBuf>,
 }
 
+/// The table buffers of a [`Chunk`], borrowed apart from its AST rows.
+pub struct Bufs<'a>(&'a mut [TableBuf]);
+
+impl Bufs<'_> {
+    /// The buffer of one table.
+    pub fn buf(&mut self, table: Table) -> &mut TableBuf {
+        &mut self.0[table as usize]
+    }
+}
+
 impl Default for Chunk {
     fn default() -> Self {
         Self::new()
@@ -527,6 +537,12 @@ impl Chunk {
     /// The buffer of one table.
     pub fn buf(&mut self, table: Table) -> &mut TableBuf {
         &mut self.bufs[table as usize]
+    }
+
+    /// The `ast_nodes` rows beside the other tables' buffers: for rows that take columns of
+    /// the file's AST rows (the flow tables take their spans) without copying them.
+    pub fn split_ast(&mut self) -> (&AstRows, Bufs<'_>) {
+        (&self.ast, Bufs(&mut self.bufs))
     }
 
     /// Notes that a file's syntax tree was emitted (so a one-file chunk has an `ast_nodes`

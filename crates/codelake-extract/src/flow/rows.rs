@@ -12,7 +12,7 @@ use super::graph::{self, GraphFacts};
 use super::reach::{self, DefUse};
 use super::{Access, Event, ScopeFlow};
 use crate::scopes::{DEF_NONLOCAL, ScopeKind, ScopeTree, SymScope};
-use crate::tables::{Chunk, Table};
+use crate::tables::{Bufs, Table};
 
 /// Figures of one file's flow layer.
 #[derive(Debug, Default, Clone, Copy)]
@@ -53,7 +53,7 @@ pub struct AstSpans<'s> {
 /// Appends the rows of every flow table for one file.
 #[allow(clippy::too_many_arguments)]
 pub fn flow_rows(
-    chunk: &mut Chunk,
+    bufs: &mut Bufs<'_>,
     file_id: i64,
     base: u32,
     index: &LineIndex,
@@ -97,7 +97,7 @@ pub fn flow_rows(
             .enumerate()
             .flat_map(|(fi, f)| f.nodes.iter().enumerate().map(move |(i, n)| (fi, i, n)))
     };
-    let t = chunk.buf(Table::CfgNodes);
+    let t = bufs.buf(Table::CfgNodes);
     t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
         .repeat_i64(file_id, total)
         .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
@@ -122,7 +122,7 @@ pub fn flow_rows(
             .flat_map(|(fi, f)| f.edges.iter().map(move |e| (fi, e)))
     };
     let n_edges: usize = flows.iter().map(|f| f.edges.len()).sum();
-    let t = chunk.buf(Table::CfgEdges);
+    let t = bufs.buf(Table::CfgEdges);
     t.i64s(edges().map(|(fi, e)| ids[fi][e.src as usize]))
         .i64s(edges().map(|(fi, e)| ids[fi][e.dst as usize]))
         .repeat_i64(file_id, n_edges)
@@ -139,33 +139,36 @@ pub fn flow_rows(
             .flat_map(|(fi, g)| g.blocks.iter().enumerate().map(move |(b, m)| (fi, b, m)))
     };
     let n_blocks: usize = facts.iter().map(|g| g.blocks.len()).sum();
-    let span_of = |fi: usize, m: &[u32]| {
-        let f = &flows[fi];
-        let spans = m.iter().filter_map(|&v| span(&f.nodes[v as usize]));
-        let lo = spans.clone().map(|s| s.0).min();
-        let hi = spans.map(|s| s.1).max();
-        (lo, hi)
-    };
-    let t = chunk.buf(Table::BasicBlocks);
+    // Each block's span: the smallest start and largest end of its nodes'.
+    let block_spans: Vec<(Option<i64>, Option<i64>)> = blocks()
+        .map(|(fi, _, m)| {
+            let f = &flows[fi];
+            let spans = m.iter().filter_map(|&v| span(&f.nodes[v as usize]));
+            let lo = spans.clone().map(|s| s.0).min();
+            let hi = spans.map(|s| s.1).max();
+            (lo, hi)
+        })
+        .collect();
+    let t = bufs.buf(Table::BasicBlocks);
     t.i64s(blocks().map(|(fi, b, _)| block_ids[fi][b]))
         .repeat_i64(file_id, n_blocks)
         .i64s(blocks().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
         .i64s(blocks().map(|(fi, _, m)| ids[fi][m[0] as usize]))
         .i64s(blocks().map(|(fi, _, m)| ids[fi][m[m.len() - 1] as usize]))
         .i32s(blocks().map(|(_, _, m)| m.len() as i32))
-        .opt_i64s(blocks().map(|(fi, _, m)| span_of(fi, m).0))
-        .opt_i64s(blocks().map(|(fi, _, m)| span_of(fi, m).1));
+        .opt_i64s(block_spans.iter().map(|s| s.0))
+        .opt_i64s(block_spans.iter().map(|s| s.1));
     t.end()?;
 
     // dominators, post_dominators
-    let t = chunk.buf(Table::Dominators);
+    let t = bufs.buf(Table::Dominators);
     t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
         .repeat_i64(file_id, total)
         .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
         .opt_i64s(nodes().map(|(fi, i, _)| facts[fi].idom[i].map(|d| ids[fi][d as usize])))
         .opt_i32s(nodes().map(|(fi, i, _)| facts[fi].dom_depth[i].map(|d| d as i32)));
     t.end()?;
-    let t = chunk.buf(Table::PostDominators);
+    let t = bufs.buf(Table::PostDominators);
     t.i64s(nodes().map(|(fi, i, _)| ids[fi][i]))
         .repeat_i64(file_id, total)
         .i64s(nodes().map(|(fi, _, _)| scope_ids[flows[fi].scope]))
@@ -180,7 +183,7 @@ pub fn flow_rows(
             .flat_map(|(fi, g)| g.control_deps.iter().map(move |d| (fi, d)))
     };
     let n_deps: usize = facts.iter().map(|g| g.control_deps.len()).sum();
-    let t = chunk.buf(Table::ControlDeps);
+    let t = bufs.buf(Table::ControlDeps);
     t.i64s(deps().map(|(fi, d)| ids[fi][d.0 as usize]))
         .i64s(deps().map(|(fi, d)| ids[fi][d.1 as usize]))
         .repeat_i64(file_id, n_deps)
@@ -194,7 +197,7 @@ pub fn flow_rows(
         Some(o) => (spans.bstart[o as usize], spans.bend[o as usize]),
         None => (off(e.range.start()), off(e.range.end())),
     };
-    let t = chunk.buf(Table::DefsUses);
+    let t = bufs.buf(Table::DefsUses);
     t.i64s(rows.iter().map(|r| ids[r.use_flow][r.use_node as usize]))
         .repeat_i64(file_id, rows.len())
         .i64s(rows.iter().map(|r| scope_ids[flows[r.use_flow].scope]))

@@ -8,23 +8,11 @@
 
 use arrow_schema::{DataType, Field};
 
-use super::syntax::spec;
+use super::syntax::{int, offset, opt_offset, spec};
 use super::{TableSpec, col, flag, hash, id, opt_id, text};
-
-fn int(name: &str, description: &str) -> Field {
-    col(name, DataType::Int32, false, description)
-}
 
 fn opt_int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, true, description)
-}
-
-fn opt_offset(name: &str, description: &str) -> Field {
-    col(name, DataType::Int64, true, description)
-}
-
-fn offset(name: &str, description: &str) -> Field {
-    col(name, DataType::Int64, false, description)
 }
 
 fn owner() -> [Field; 2] {

@@ -12,15 +12,15 @@ use arrow_schema::{DataType, Field, Schema};
 
 use super::{Layer, TableSpec, col, distinct, flag, id, opt_id, opt_text, text};
 
-fn int(name: &str, description: &str) -> Field {
+pub(super) fn int(name: &str, description: &str) -> Field {
     col(name, DataType::Int32, false, description)
 }
 
-fn offset(name: &str, description: &str) -> Field {
+pub(super) fn offset(name: &str, description: &str) -> Field {
     col(name, DataType::Int64, false, description)
 }
 
-fn opt_offset(name: &str, description: &str) -> Field {
+pub(super) fn opt_offset(name: &str, description: &str) -> Field {
     col(name, DataType::Int64, true, description)
 }
 
