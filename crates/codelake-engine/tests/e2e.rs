@@ -527,6 +527,22 @@ async fn relations_of_the_example_match_the_golden_edges() {
         )
         .await,
     );
+    // Flow edges join the AST nodes themselves (as Joern's); CFG_NODE nodes are a graph's
+    // entry and exits, second roles and finally copies, each EVALUATES its AST node or scope.
+    lines.push("# flow edges by the kinds of their ends (CFG_NODE by its role)".to_string());
+    lines.extend(
+        rows(
+            &ctx,
+            "WITH k AS (SELECT n.node_id, CASE WHEN n.kind = 'CFG_NODE' \
+                 THEN 'CFG_NODE ' || n.name || ' ' || p.value_str ELSE 'AST' END AS k \
+               FROM cpg_nodes n LEFT JOIN cpg_props p \
+                 ON p.entity_id = n.node_id AND p.key = 'flow_role') \
+             SELECT e.kind, s.k, d.k, count(*) FROM cpg_edges e \
+             JOIN k s ON s.node_id = e.src_id JOIN k d ON d.node_id = e.dst_id \
+             WHERE e.origin = 'flow' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .await,
+    );
     lines.push(
         "# IMPORTS, CALLS, INHERITS, CONTAINS, SCOPE_PARENT; REFERS_TO to and DEFINES of module-level names"
             .to_string(),

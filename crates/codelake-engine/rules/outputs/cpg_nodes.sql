@@ -1,5 +1,5 @@
 -- Every node: the AST nodes (module-qualified qualname for definitions), and the semantic nodes
--- FILE, MODULE, SCOPE, BINDING (spanning its site node), CFG_NODE (a flow node),
+-- FILE, MODULE, SCOPE, BINDING (spanning its site node), CFG_NODE (a flow node that is not an AST node),
 -- EXTERNAL_MODULE and BUILTIN.
 -- (A scope without an AST node of its own, or a binding without a site node, keeps its
 -- own span and has no span struct.)
@@ -58,11 +58,13 @@ FROM (
   FROM scopes s
   JOIN (files f JOIN bindings b ON f.file_id = b.file_id) ON s.scope_id = b.scope_id
   UNION ALL
-  -- A flow node is named by its kind (entry, exit, exception_exit or the ast class it
+  -- A flow node that is not its AST node's own (whose id is the AST node's: see cfg_nodes) is
+  -- a CFG_NODE, named by its kind (entry, exit, exception_exit or the ast class it
   -- evaluates); the fixed nodes of a graph have no AST node, and no span.
   SELECT c.cfg_node_id AS node_id, 'CFG_NODE' AS kind, c.file_id, f.path, c.node_id AS site_id,
          c.bstart, c.bend, c.kind AS name, CAST(NULL AS VARCHAR) AS qualname
   FROM files f JOIN cfg_nodes c ON f.file_id = c.file_id
+  WHERE c.node_id IS NULL OR c.cfg_node_id <> c.node_id
 ) sb
 LEFT JOIN ast_nodes n ON n.node_id = sb.site_id
 UNION ALL

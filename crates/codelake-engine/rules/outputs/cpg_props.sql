@@ -34,6 +34,7 @@ WITH p AS (
   SELECT b.binding_id, 'binding_kind', 'str', b.kind, NULL, NULL FROM bindings b
   UNION ALL
   SELECT c.cfg_node_id, 'flow_role', 'str', c.role, NULL, NULL FROM cfg_nodes c
+  WHERE c.node_id IS NULL OR c.cfg_node_id <> c.node_id
   UNION ALL
   SELECT c.cfg_node_id, 'flow_copy', 'int', NULL, CAST(c.copy AS BIGINT), NULL
   FROM cfg_nodes c WHERE c.copy <> 0

@@ -68,6 +68,7 @@ SELECT c.cfg_node_id,
               named_struct('key', 'flow_copy', 'value', CAST(c.copy AS VARCHAR)),
               named_struct('key', 'flow_role', 'value', c.role))) END
 FROM cfg_nodes c
+WHERE c.node_id IS NULL OR c.cfg_node_id <> c.node_id
 UNION ALL
 SELECT f.file_id,
        CASE WHEN f.encoding IS NULL THEN map_from_entries(make_array(

@@ -35,7 +35,7 @@ pub mod reach;
 pub mod render;
 pub mod rows;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern, Stmt};
@@ -224,7 +224,7 @@ enum Nested<'a> {
 
 /// Builds the graph of every scope of a module, in scope order of `tree`.
 pub fn build(module: &ast::ModModule, tree: &ScopeTree, ids: &NodeIds) -> Vec<ScopeFlow> {
-    let mut scope_of: HashMap<i64, usize> = HashMap::new();
+    let mut scope_of: HashMap<i64, usize> = HashMap::default();
     for (i, s) in tree.scopes.iter().enumerate() {
         if matches!(
             s.kind,
@@ -467,7 +467,7 @@ impl<'a> Builder<'a> {
             copies: 0,
             def_kind: "assign",
             private,
-            names: HashMap::new(),
+            names: HashMap::default(),
             captures: Vec::new(),
             nested: Vec::new(),
             swallowed: Vec::new(),
@@ -482,7 +482,7 @@ impl<'a> Builder<'a> {
     fn finish(&mut self) {
         let preds = self.take_preds();
         self.connect(preds, EXIT, None);
-        let mut first: HashMap<(u32, u32, EdgeKind), usize> = HashMap::new();
+        let mut first: HashMap<(u32, u32, EdgeKind), usize> = HashMap::default();
         let mut kept: Vec<Edge> = Vec::with_capacity(self.flow.edges.len());
         for e in self.flow.edges.drain(..) {
             match first.entry((e.src, e.dst, e.kind)) {

@@ -1,7 +1,7 @@
 //! The rows of the flow tables from one file's graphs: the analyses in [`super`] know nothing
 //! of Arrow; this is where they become table rows.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use arrow_schema::ArrowError;
 use codelake_schema::ids::StableId;
@@ -21,13 +21,33 @@ pub struct FlowStats {
     pub def_uses: usize,
 }
 
-fn node_ids(scope_id: i64, flow: &ScopeFlow) -> Vec<i64> {
-    (0..flow.nodes.len())
-        .map(|i| {
-            StableId::new("cfg_node")
-                .int(scope_id)
-                .int(i as i64)
-                .finish()
+/// The ids of a file's flow nodes, graph by graph. The first flow node of an AST node outside
+/// the copies of a duplicated finally body, `__exit__` call or handler cleanup (its "own" flow
+/// node) takes the AST node's id, so that flow edges join the AST nodes themselves, as in Joern;
+/// the others (entry, exit and exception_exit, a node's second role, such as a for loop's
+/// target after its step, and the copies) hash the scope and the node's position.
+fn node_ids(scope_ids: &[i64], flows: &[ScopeFlow], ast_nodes: usize) -> Vec<Vec<i64>> {
+    let mut claimed = vec![false; ast_nodes];
+    flows
+        .iter()
+        .map(|flow| {
+            let scope_id = scope_ids[flow.scope];
+            flow.nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| match (n.ordinal, n.node_id) {
+                    (Some(o), Some(node_id))
+                        if n.copy == 0 && claimed.get(o as usize).is_some_and(|c| !c) =>
+                    {
+                        claimed[o as usize] = true;
+                        node_id
+                    }
+                    _ => StableId::new("cfg_node")
+                        .int(scope_id)
+                        .int(i as i64)
+                        .finish(),
+                })
+                .collect()
         })
         .collect()
 }
@@ -68,10 +88,7 @@ pub fn flow_rows(
             .map(|o| (spans.bstart[o as usize], spans.bend[o as usize]))
     };
     let facts: Vec<GraphFacts> = flows.iter().map(graph::analyze).collect();
-    let ids: Vec<Vec<i64>> = flows
-        .iter()
-        .map(|f| node_ids(scope_ids[f.scope], f))
-        .collect();
+    let ids = node_ids(scope_ids, flows, spans.bstart.len());
     let block_ids: Vec<Vec<i64>> = flows
         .iter()
         .zip(&facts)
@@ -273,8 +290,8 @@ fn def_use_rows<'f>(
     // Closure rows. Writes of each cell, by (owner scope, name): the owner's own and those of
     // nested scopes that declare the name nonlocal.
     type Site<'f> = (usize, u32, &'f Event);
-    let mut own: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::new();
-    let mut foreign: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::new();
+    let mut own: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::default();
+    let mut foreign: HashMap<(usize, &Name), Vec<Site<'f>>> = HashMap::default();
     let writes = |flow: &'f ScopeFlow| {
         flow.nodes.iter().enumerate().flat_map(move |(ni, n)| {
             flow.events[n.first_event as usize..(n.first_event + n.event_count) as usize]

@@ -70,7 +70,7 @@ pub const EDGE_KINDS: &[&str] = &[
 pub(super) fn cpg_nodes() -> TableSpec {
     spec(
         "cpg_nodes",
-        "Every node of the graph: each AST node (kind = its ast class) and the semantic nodes FILE, MODULE, SCOPE, BINDING, CFG_NODE (a flow node), EXTERNAL_MODULE and BUILTIN.",
+        "Every node of the graph: each AST node (kind = its ast class) and the semantic nodes FILE, MODULE, SCOPE, BINDING, CFG_NODE (a flow node that is not an AST node: a graph's entry and exits, a second role, a copy), EXTERNAL_MODULE and BUILTIN.",
         &["node_id"],
         &[],
         Layer::Cpg,

@@ -28,7 +28,7 @@ fn owner() -> [Field; 2] {
 pub(super) fn cfg_nodes() -> TableSpec {
     let mut f = vec![id(
         "cfg_node_id",
-        "Stable hash of the scope and the node's position in its graph",
+        "The node: its AST node's id (node_id) for the first flow node of an AST node outside the copies (so that CPG flow edges join the AST nodes, as in Joern); a stable hash of the scope and the node's position in its graph for the others (entry and exits, a second role, copies)",
     )];
     f.extend(owner());
     f.extend([
