@@ -16,6 +16,12 @@ pub enum RuleKind {
     Intermediate,
     /// Written to the Delta table of the spec with the rule's name.
     Output,
+    /// A recursive relation, computed to a fixpoint by semi-naive iteration and then kept in
+    /// memory like an intermediate: its SQL gives the first facts, its step
+    /// ([`RuleDef::step`]) the facts derivable in one round from `<name>` (every fact so far)
+    /// and `<name>_delta` (the facts new in the last round); a round keeps the step's facts
+    /// that are not yet known, and the iteration ends in the round that finds none.
+    Fixpoint,
 }
 
 /// A rule of the catalog.
@@ -25,6 +31,8 @@ pub struct RuleDef {
     pub layer: RuleLayer,
     pub kind: RuleKind,
     pub sql: &'static str,
+    /// A [`RuleKind::Fixpoint`] rule's step (`rules/<layer>/<name>.step.sql`).
+    pub step: Option<&'static str>,
 }
 
 /// The layer a rule belongs to: what it relates, and the directory of `rules/` its SQL is in.
@@ -107,6 +115,25 @@ macro_rules! rule {
                 $name,
                 ".sql"
             )),
+            step: None,
+        }
+    };
+}
+
+/// A [`RuleKind::Fixpoint`] rule: its first facts from `<name>.sql`, its step from
+/// `<name>.step.sql`.
+macro_rules! fixpoint {
+    ($layer:ident, $name:literal) => {
+        RuleDef {
+            step: Some(include_str!(concat!(
+                "../../rules/",
+                layer_dir!($layer),
+                "/",
+                $name,
+                ".step.sql"
+            ))),
+            kind: RuleKind::Fixpoint,
+            ..rule!($layer, $name, Fixpoint)
         }
     };
 }
@@ -177,6 +204,11 @@ impl Default for RuleParams {
                 "max_reexport_depth".to_string(),
                 ScalarValue::Int64(Some(8)),
             ),
+            // A fixpoint rule that has not converged after this many rounds fails the build.
+            (
+                "max_rounds".to_string(),
+                ScalarValue::Int64(Some(super::fixpoint::DEFAULT_MAX_ROUNDS as i64)),
+            ),
         ]))
     }
 }
@@ -240,6 +272,18 @@ mod tests {
                 let file = file.expect("entry").path();
                 assert_eq!(file.extension().and_then(|e| e.to_str()), Some("sql"));
                 let stem = file.file_stem().and_then(|s| s.to_str()).expect("stem");
+                // A fixpoint's step sits beside its first facts.
+                if let Some(rule) = stem.strip_suffix(".step") {
+                    assert!(
+                        RULES.iter().any(|r| r.name == rule
+                            && r.layer == layer
+                            && r.kind == RuleKind::Fixpoint
+                            && r.step.is_some()),
+                        "{} is the step of no fixpoint rule of its layer",
+                        file.display()
+                    );
+                    continue;
+                }
                 files.push((layer, stem.to_string()));
             }
         }

@@ -31,6 +31,7 @@ use datafusion::sql::parser::Statement;
 use crate::error::{EngineError, Result};
 
 mod catalog;
+mod fixpoint;
 pub use catalog::{RULES, RuleDef, RuleKind, RuleLayer, RuleParams, description};
 
 /// A rule planned against a session: its inputs, its optimized plan and the plan's fingerprint.
@@ -48,16 +49,27 @@ fn rule_error(rule: &str, what: &str, e: impl std::fmt::Display) -> EngineError 
     EngineError::Other(format!("rule {rule}: {what}: {e}"))
 }
 
-/// The tables a statement names (not counting its CTEs).
+/// The tables a rule names (not counting its CTEs); for a fixpoint, those its first facts
+/// and its step name, but not its own relation and delta.
 fn referenced_tables(ctx: &SessionContext, rule: &RuleDef) -> Result<Vec<String>> {
     let state = ctx.state();
-    let statement: Statement = state
-        .sql_to_statement(rule.sql, &datafusion::config::Dialect::Generic)
-        .map_err(|e| rule_error(rule.name, "parsing its SQL", e))?;
-    let refs = state
-        .resolve_table_references(&statement)
-        .map_err(|e| rule_error(rule.name, "reading its tables", e))?;
-    Ok(refs.iter().map(|r| r.table().to_string()).collect())
+    let own = [rule.name.to_string(), fixpoint::delta_name(rule.name)];
+    let mut out: Vec<String> = Vec::new();
+    for sql in std::iter::once(rule.sql).chain(rule.step) {
+        let statement: Statement = state
+            .sql_to_statement(sql, &datafusion::config::Dialect::Generic)
+            .map_err(|e| rule_error(rule.name, "parsing its SQL", e))?;
+        let refs = state
+            .resolve_table_references(&statement)
+            .map_err(|e| rule_error(rule.name, "reading its tables", e))?;
+        for r in refs {
+            let t = r.table().to_string();
+            if !own.contains(&t) && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every rule of the catalog with the indices (into [`RULES`]) of the rules it reads. A rule
@@ -226,10 +238,27 @@ pub async fn plan_all(ctx: &SessionContext, params: &RuleParams) -> Result<Vec<P
             .optimize(&plan)
             .map_err(|e| rule_error(rule.name, "optimizing", e))?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
-        replace_table(ctx, rule.name, Arc::new(EmptyTable::new(schema)))?;
-        let inputs = scanned_tables(&plan);
+        replace_table(ctx, rule.name, Arc::new(EmptyTable::new(schema.clone())))?;
+        let mut inputs = scanned_tables(&plan);
         let mut hasher = blake3::Hasher::new();
         hasher.update(optimized.display_indent().to_string().as_bytes());
+        if let Some(step) = rule.step {
+            // The step reads the relation and its delta, both of the first facts' schema.
+            let delta = fixpoint::delta_name(rule.name);
+            replace_table(ctx, &delta, Arc::new(EmptyTable::new(schema)))?;
+            let step_plan = fixpoint::plan_step(ctx, &rule, step, params).await?;
+            let step_optimized = ctx
+                .state()
+                .optimize(&step_plan)
+                .map_err(|e| rule_error(rule.name, "optimizing its step", e))?;
+            hasher.update(step_optimized.display_indent().to_string().as_bytes());
+            for t in scanned_tables(&step_plan) {
+                if t != rule.name && t != delta && !inputs.contains(&t) {
+                    inputs.push(t);
+                }
+            }
+            inputs.sort();
+        }
         for input in &inputs {
             if let Some(up) = out.iter().find(|p| p.def.name == input) {
                 hasher.update(up.def.name.as_bytes());
@@ -451,8 +480,12 @@ pub async fn run_all(
             let n = started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             on_rule(rule.name, n, total);
             let result = async {
-                let df = plan_rule(&ctx, &rule, &params).await?;
-                let (run, table) = run_rule(rule, df, writer, epoch).await?;
+                let (run, table) = if rule.kind == RuleKind::Fixpoint {
+                    fixpoint::run(&ctx, rule, &params, epoch).await?
+                } else {
+                    let df = plan_rule(&ctx, &rule, &params).await?;
+                    run_rule(rule, df, writer, epoch).await?
+                };
                 replace_table(&ctx, run.name, table)?;
                 release_read_tables(&ctx, &readers, &reads)?;
                 Ok::<_, EngineError>(run)
@@ -508,6 +541,13 @@ async fn run_rule(
             let table = MemTable::try_new(plan.schema(), partitions)
                 .map_err(|e| rule_error(rule.name, "keeping its result", e))?;
             (rows, Arc::new(table), plan)
+        }
+        RuleKind::Fixpoint => {
+            return Err(rule_error(
+                rule.name,
+                "running",
+                "a fixpoint rule runs through its driver",
+            ));
         }
         RuleKind::Output => {
             let spec = codelake_schema::spec(rule.name).ok_or_else(|| {
