@@ -651,6 +651,9 @@ static REGISTRY: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         cpg::unresolved(),
         cpg::cpg_props_map(),
         cpg::cpg_edges_by_src(),
+        cpg::call_edges(),
+        cpg::unresolved_calls(),
+        cpg::points_to(),
         cpg::runs(),
     ]
 });

@@ -400,6 +400,7 @@ fn print_plans(planned: &[&codelake_engine::rules::PlannedRule], format: PlanFor
                 let shape = match p.def.kind {
                     codelake_engine::rules::RuleKind::Output => "doubleoctagon",
                     codelake_engine::rules::RuleKind::Intermediate => "ellipse",
+                    codelake_engine::rules::RuleKind::Fixpoint => "doublecircle",
                 };
                 println!(
                     "  \"{}\" [shape={shape}, tooltip=\"{}\"];",

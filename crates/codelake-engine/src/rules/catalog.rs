@@ -163,6 +163,14 @@ pub const RULES: &[RuleDef] = &[
     rule!(Calls, "dotted_targets", Intermediate),
     rule!(Calls, "edges_calls", Intermediate),
     rule!(Calls, "edges_inherits", Intermediate),
+    rule!(Calls, "vf_values", Intermediate),
+    rule!(Calls, "vf_calls", Intermediate),
+    rule!(Calls, "vf_args", Intermediate),
+    rule!(Calls, "vf_params", Intermediate),
+    rule!(Calls, "vf_attrs", Intermediate),
+    rule!(Calls, "vf_ancestors", Intermediate),
+    rule!(Calls, "vf_edges", Intermediate),
+    fixpoint!(Calls, "value_flow"),
     rule!(Flow, "edges_cfg", Intermediate),
     rule!(Flow, "edges_cdg", Intermediate),
     rule!(Flow, "edges_dominate", Intermediate),
@@ -175,6 +183,9 @@ pub const RULES: &[RuleDef] = &[
     rule!(Outputs, "unresolved", Output),
     rule!(Outputs, "cpg_props_map", Output),
     rule!(Outputs, "cpg_edges_by_src", Output),
+    rule!(Outputs, "call_edges", Output),
+    rule!(Outputs, "unresolved_calls", Output),
+    rule!(Outputs, "points_to", Output),
 ];
 
 /// The description of a rule: the comment lines its SQL opens with.

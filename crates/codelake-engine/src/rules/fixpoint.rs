@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
@@ -83,16 +84,38 @@ pub(super) async fn run(
         .ok_or_else(|| rule_error(rule.name, "planning", "a fixpoint rule without a step"))?;
     let delta = delta_name(rule.name);
     let first = plan_rule(ctx, &rule, params).await?;
-    let schema = Arc::new(first.schema().as_arrow().clone());
+    // Every round's batches take one schema: the first facts' columns, all nullable and
+    // without field metadata (the step's plan may differ from the first facts' in both).
+    let schema = Arc::new(Schema::new(
+        first
+            .schema()
+            .as_arrow()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let conform = |batches: Vec<RecordBatch>| -> Result<Vec<RecordBatch>> {
+        batches
+            .into_iter()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| {
+                RecordBatch::try_new(schema.clone(), b.columns().to_vec()).map_err(|e| {
+                    rule_error(rule.name, "running", format!("a round's facts: {e}"))
+                })
+            })
+            .collect()
+    };
     let first = first
         .distinct()
         .map_err(|e| rule_error(rule.name, "planning", e))?;
     let mut round_start = Instant::now();
-    let mut new: Vec<RecordBatch> = first
-        .collect()
-        .await
-        .map_err(|e| rule_error(rule.name, "running", e))?;
-    new.retain(|b| b.num_rows() > 0);
+    let mut new: Vec<RecordBatch> = conform(
+        first
+            .collect()
+            .await
+            .map_err(|e| rule_error(rule.name, "running", e))?,
+    )?;
     let mut all: Vec<RecordBatch> = new.clone();
     let mut rounds = vec![Round {
         new: rows(&new),
@@ -134,10 +157,11 @@ pub(super) async fn run(
             .create_physical_plan()
             .await
             .map_err(|e| rule_error(rule.name, "planning its step", e))?;
-        new = collect(physical, task)
-            .await
-            .map_err(|e| rule_error(rule.name, "running its step", e))?;
-        new.retain(|b| b.num_rows() > 0);
+        new = conform(
+            collect(physical, task)
+                .await
+                .map_err(|e| rule_error(rule.name, "running its step", e))?,
+        )?;
         all.extend(new.iter().cloned());
         rounds.push(Round {
             new: rows(&new),

@@ -369,3 +369,91 @@ pub(super) fn runs() -> TableSpec {
         f,
     )
 }
+
+/// The call graph: every call site with each function, external or builtin it may call, from
+/// the value flow (a points-to analysis run to its fixpoint).
+pub(super) fn call_edges() -> TableSpec {
+    spec(
+        "call_edges",
+        "The call graph from the value flow: each call site (a call, a decorator's application, a property's read) with each function, external or builtin it may call, and how.",
+        &["call_edge_id"],
+        &[],
+        Layer::Cpg,
+        vec![
+            id("call_edge_id", "Stable hash of site, callee and how"),
+            id("file_id", "The file of the site"),
+            id(
+                "site_node_id",
+                "The site: the Call node, the decorated def (a decorator's application) or the Attribute (a property's read)",
+            ),
+            id(
+                "caller_id",
+                "The function, lambda or class whose body holds the site (its def node), or the MODULE node",
+            ),
+            opt_id(
+                "callee_id",
+                "The function called (its def node); null for externals and builtins",
+            ),
+            text(
+                "callee_qualname",
+                "The callee's module-qualified name (pkg.mod.Class.method), an external's qualified name (os.path.join) or a builtin's (builtins.len)",
+            ),
+            text("callee_kind", "function, external or builtin"),
+            text(
+                "how",
+                "call (the callee's value), bound_method (through an instance, the receiver first), init (a class called runs its __init__), dunder_call (an instance called runs its class's __call__), decorator, property (a property's getter, run by its read)",
+            ),
+            col("bstart", DataType::Int64, false, "Span start of the site"),
+            col("bend", DataType::Int64, false, "Span end of the site"),
+        ],
+    )
+}
+
+/// The call sites the value flow found no callee for, with the reason.
+pub(super) fn unresolved_calls() -> TableSpec {
+    spec(
+        "unresolved_calls",
+        "Every call the call graph has no callee for, with the reason: the recall gaps, visible.",
+        &["site_node_id"],
+        &[],
+        Layer::Cpg,
+        vec![
+            id("site_node_id", "The Call node"),
+            id("file_id", "The file of the call"),
+            text("callee_text", "Source text of the callee expression"),
+            text(
+                "reason",
+                "no_value (the value flow reaches the callee with nothing: a parameter no call fills, an attribute of an unknown object, ...) or not_callable (only values that cannot be called: modules, instances without __call__, ...)",
+            ),
+            col("bstart", DataType::Int64, false, "Span start of the call"),
+            col("bend", DataType::Int64, false, "Span end of the call"),
+        ],
+    )
+}
+
+/// What the value flow says each expression may evaluate to.
+pub(super) fn points_to() -> TableSpec {
+    spec(
+        "points_to",
+        "The value flow's points-to sets: each expression, target, parameter or def (an AST node) with each abstract value it may hold: a function, class, instance of a class, bound method, module, external or builtin.",
+        &["node_id", "value_id"],
+        &[],
+        Layer::Cpg,
+        vec![
+            id("node_id", "The AST node"),
+            id("file_id", "The node's file"),
+            id(
+                "value_id",
+                "The value: a def node for functions and classes, a MODULE node, or a stable hash (instance, bound method, external, builtin)",
+            ),
+            text(
+                "value_kind",
+                "function, class, instance, bound (a method bound to its receiver), module, external or builtin",
+            ),
+            opt_text(
+                "value_qualname",
+                "The value's qualified name (of its function, class or module; an external's or builtin's)",
+            ),
+        ],
+    )
+}
