@@ -5,13 +5,15 @@
 //! * [`info_schema`] holds every `information_schema` query: it validates the registered tables
 //!   against their specs;
 //! * [`build`] runs the extraction pass, whose workers encode the evidence into one Parquet
-//!   file per table ([`datafile`]), then commits each table once, and runs the rules.
+//!   file per table ([`datafile`]), then commits each table once, and runs the rules;
+//! * [`export`] writes the graph in other tools' formats (the call graph as PyCG's JSON).
 
 pub mod build;
 pub mod datafile;
 pub mod ddl;
 pub mod diag;
 pub mod error;
+pub mod export;
 pub mod info_schema;
 pub mod manifest;
 pub mod ordered;

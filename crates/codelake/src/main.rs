@@ -139,12 +139,40 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Export a graph of a build in another tool's format (to standard output).
+    Export {
+        /// What to export.
+        #[arg(value_enum)]
+        what: ExportWhat,
+        /// The database [default: ./.codelake].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// `pycg`: PyCG's JSON (`{"caller": ["callee", ...]}`, dotted names as PyCG writes
+        /// them); `json`: the nodes and every edge with its site; `dot`: Graphviz.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Pycg)]
+        format: ExportFormat,
+    },
     /// List the tables with row counts, descriptions and columns.
     Tables {
         /// The database [default: ./.codelake].
         #[arg(long)]
         db: Option<PathBuf>,
     },
+}
+
+/// What `codelake export` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportWhat {
+    /// The call graph (`call_edges`).
+    Callgraph,
+}
+
+/// The format of `codelake export`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Pycg,
+    Json,
+    Dot,
 }
 
 /// `mi_option_purge_delay` in mimalloc v2's `mi_option_e` (the v2 feature of libmimalloc-sys, see
@@ -344,6 +372,25 @@ async fn run(cli: Cli) -> Result<()> {
             }
             if !cli.quiet {
                 println!("all {} checks passed", checks.len());
+            }
+            Ok(())
+        }
+        Command::Export { what, db, format } => {
+            let db = db_dir(db)?;
+            let ctx = codelake_engine::open_session(&db).await?;
+            match what {
+                ExportWhat::Callgraph => {
+                    let graph = codelake_engine::export::callgraph(&ctx).await?;
+                    match format {
+                        ExportFormat::Pycg => {
+                            println!("{}", serde_json::to_string_pretty(&graph.to_pycg())?)
+                        }
+                        ExportFormat::Json => {
+                            println!("{}", serde_json::to_string_pretty(&graph.to_json())?)
+                        }
+                        ExportFormat::Dot => print!("{}", graph.to_dot()),
+                    }
+                }
             }
             Ok(())
         }

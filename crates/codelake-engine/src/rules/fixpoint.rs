@@ -1,19 +1,29 @@
 //! The fixpoint driver: a recursive rule ([`RuleKind::Fixpoint`]) computed by semi-naive
 //! iteration, every round a DataFusion plan.
 //!
-//! The rule's SQL gives the first facts. Each round registers `<name>` (every fact so far: the
-//! batches of all rounds, appended, never copied) and `<name>_delta` (the facts new in the last
-//! round), plans the step, and keeps the step's facts that are not yet known (`EXCEPT`, which
+//! The rule's SQL gives the first facts. `<name>` (every fact so far: the batches of all rounds,
+//! appended, never copied) and `<name>_delta` (the facts new in the last round) are round
+//! tables, whose scans read the batches they hold when the plan runs: the step is planned once,
+//! and each round resets the plan's state, sets the two tables and runs it again, keeping the
+//! step's facts that are not yet known (`EXCEPT`, which
 //! compares nulls as equal and removes duplicates). A step derives its facts from the delta
 //! joined with the other relations (for a join of two recursive atoms, the delta of each with
 //! all of the other), so a round costs what is new, not what is known. The iteration ends in
 //! the round that finds nothing new; `max_rounds` (a rule parameter) bounds it, and a rule
 //! that reaches it fails the build rather than stopping short of its fixpoint.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::{DataFusionError, Result as DFResult};
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
+use datafusion::physical_plan::memory::{LazyBatchGenerator, LazyMemoryExec};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
@@ -23,7 +33,97 @@ use datafusion::physical_plan::collect;
 use datafusion::prelude::{DataFrame, SessionContext};
 
 use super::{RuleDef, RuleKind, RuleParams, RuleRun, plan_rule, replace_table, rule_error};
-use crate::error::Result;
+use crate::error::{EngineError, Result};
+
+/// A table whose batches change from round to round under one physical plan: its scan is a
+/// `LazyMemoryExec` whose generator reads the batches held at execution time (and starts over
+/// when the plan's state is reset), so the step is planned once, not once per round.
+#[derive(Debug)]
+struct RoundTable {
+    schema: SchemaRef,
+    batches: Arc<std::sync::RwLock<Vec<RecordBatch>>>,
+}
+
+impl RoundTable {
+    fn new(schema: SchemaRef) -> Self {
+        Self {
+            schema,
+            batches: Arc::default(),
+        }
+    }
+
+    fn set(&self, batches: Vec<RecordBatch>) -> Result<()> {
+        *self
+            .batches
+            .write()
+            .map_err(|_| EngineError::Other("a fixpoint's round table is poisoned".into()))? =
+            batches;
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct RoundBatches {
+    batches: Arc<std::sync::RwLock<Vec<RecordBatch>>>,
+    next: usize,
+}
+
+impl std::fmt::Display for RoundBatches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "round batches")
+    }
+}
+
+impl LazyBatchGenerator for RoundBatches {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn generate_next_batch(&mut self) -> DFResult<Option<RecordBatch>> {
+        let batches = self
+            .batches
+            .read()
+            .map_err(|_| DataFusionError::Execution("a round table is poisoned".into()))?;
+        let batch = batches.get(self.next).cloned();
+        self.next += 1;
+        Ok(batch)
+    }
+
+    fn reset_state(&self) -> Arc<parking_lot::RwLock<dyn LazyBatchGenerator>> {
+        Arc::new(parking_lot::RwLock::new(RoundBatches {
+            batches: self.batches.clone(),
+            next: 0,
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for RoundTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DFResult<Arc<dyn ExecutionPlan>> {
+        let generator: Arc<parking_lot::RwLock<dyn LazyBatchGenerator>> =
+            Arc::new(parking_lot::RwLock::new(RoundBatches {
+                batches: self.batches.clone(),
+                next: 0,
+            }));
+        let exec = LazyMemoryExec::try_new(self.schema.clone(), vec![generator])?
+            .with_projection(projection.cloned());
+        Ok(Arc::new(exec))
+    }
+}
 
 /// The name under which a fixpoint's step reads the facts new in the last round.
 pub fn delta_name(name: &str) -> String {
@@ -123,12 +223,32 @@ pub(super) async fn run(
         millis: round_start.elapsed().as_secs_f64() * 1e3,
     }];
     let limit = max_rounds(params);
-    let mem = |batches: Vec<RecordBatch>| -> Result<Arc<dyn TableProvider>> {
-        Ok(Arc::new(
-            MemTable::try_new(schema.clone(), vec![batches])
-                .map_err(|e| rule_error(rule.name, "keeping its facts", e))?,
-        ))
-    };
+    // The relation and its delta as round tables, and the step (what it derives, less what is
+    // known) planned once; each round resets the plan's state and runs it again.
+    let known_table = Arc::new(RoundTable::new(schema.clone()));
+    let delta_table = Arc::new(RoundTable::new(schema.clone()));
+    replace_table(ctx, rule.name, known_table.clone())?;
+    replace_table(ctx, &delta, delta_table.clone())?;
+    let derived = plan_step(ctx, &rule, step, params).await?;
+    let known = ctx
+        .table(rule.name)
+        .await
+        .map_err(|e| rule_error(rule.name, "reading its facts", e))?
+        .into_unoptimized_plan();
+    let fresh = LogicalPlanBuilder::except(derived, known, false)
+        .map_err(|e| rule_error(rule.name, "planning its step", e))?;
+    // Dynamic filters (a hash join's build side filtering its probe side's scan) belong to one
+    // execution: a plan run again must not carry them (see `reset_plan_states`).
+    let mut state = ctx.state();
+    let options = state.config_mut().options_mut();
+    options.optimizer.enable_dynamic_filter_pushdown = false;
+    options.optimizer.enable_join_dynamic_filter_pushdown = false;
+    let df = DataFrame::new(state, fresh);
+    let task = Arc::new(df.task_ctx());
+    let physical = df
+        .create_physical_plan()
+        .await
+        .map_err(|e| rule_error(rule.name, "planning its step", e))?;
     while !new.is_empty() {
         if rounds.len() as u64 > limit {
             return Err(rule_error(
@@ -141,24 +261,12 @@ pub(super) async fn run(
             ));
         }
         round_start = Instant::now();
-        replace_table(ctx, rule.name, mem(all.clone())?)?;
-        replace_table(ctx, &delta, mem(std::mem::take(&mut new))?)?;
-        let derived = plan_step(ctx, &rule, step, params).await?;
-        let known = ctx
-            .table(rule.name)
-            .await
-            .map_err(|e| rule_error(rule.name, "reading its facts", e))?
-            .into_unoptimized_plan();
-        let fresh = LogicalPlanBuilder::except(derived, known, false)
-            .map_err(|e| rule_error(rule.name, "planning its step", e))?;
-        let df = DataFrame::new(ctx.state(), fresh);
-        let task = Arc::new(df.task_ctx());
-        let physical = df
-            .create_physical_plan()
-            .await
-            .map_err(|e| rule_error(rule.name, "planning its step", e))?;
+        known_table.set(all.clone())?;
+        delta_table.set(std::mem::take(&mut new))?;
+        let plan = reset_plan_states(physical.clone())
+            .map_err(|e| rule_error(rule.name, "running its step", e))?;
         new = conform(
-            collect(physical, task)
+            collect(plan, task.clone())
                 .await
                 .map_err(|e| rule_error(rule.name, "running its step", e))?,
         )?;
@@ -172,7 +280,10 @@ pub(super) async fn run(
     ctx.deregister_table(delta.as_str())
         .map_err(|e| rule_error(rule.name, "dropping its delta", e))?;
     let total = rows(&all);
-    let table = mem(all)?;
+    let table: Arc<dyn TableProvider> = Arc::new(
+        MemTable::try_new(schema.clone(), vec![all])
+            .map_err(|e| rule_error(rule.name, "keeping its facts", e))?,
+    );
     let run = RuleRun {
         name: rule.name,
         kind: rule.kind,
