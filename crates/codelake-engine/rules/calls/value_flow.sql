@@ -12,7 +12,8 @@
 --   bind  (src class slot, dst attribute, aux instance): the attribute reads the slot of the
 --         instance's class, whose methods it binds to the instance.
 -- The first facts: each function and class at its def (or, decorated, at the undecorated
--- def), modules and externals at the imports that bind them, builtins at their reads.
+-- def), containers at their displays, modules and externals at the imports that bind them,
+-- builtins at their reads.
 SELECT 'pt' AS rel, CASE WHEN d.decorator_count = 0 THEN d.node_id
                          ELSE stable_id('undecorated', d.node_id) END AS src,
        d.node_id AS dst, CAST(NULL AS BIGINT) AS aux, CAST(NULL AS VARCHAR) AS qualname
@@ -41,3 +42,8 @@ UNION ALL
 SELECT 'pt', r.node_id, stable_id('builtin', r.name), CAST(NULL AS BIGINT), 'builtins.' || r.name
 FROM name_refs r
 WHERE r.ctx = 'Load' AND r.resolution = 'builtin'
+UNION ALL
+SELECT 'pt' AS rel, n.node_id AS src, n.node_id AS dst, CAST(NULL AS BIGINT) AS aux,
+       CAST(NULL AS VARCHAR) AS qualname
+FROM ast_nodes n
+WHERE n.kind IN ('List', 'Tuple', 'Set', 'Dict')

@@ -23,6 +23,13 @@ objects AS (
   JOIN vf_attrs a ON a.obj_key = p.src
   LEFT JOIN vf_values vv ON vv.value_id = p.dst
 ),
+-- New values of subscripts' and iterations' objects.
+items AS (
+  SELECT s.node_id, s.site_kind, s.key_repr, s.ctx, s.value_key, p.dst AS value_id
+  FROM dpt p
+  JOIN vf_subscripts s ON s.obj_key = p.src
+  JOIN vf_values vv ON vv.value_id = p.dst AND vv.kind = 'container'
+),
 -- Class attributes reaching an attribute through an instance (or new bind facts' slots).
 bound AS (
   SELECT b.dst AS node_id, b.aux AS receiver, s.dst AS value_id, s.qualname
@@ -148,3 +155,30 @@ WHERE b.kind = 'function' AND b.method_kind IN ('method', 'class', 'property')
 UNION ALL
 SELECT 'call', b.node_id, b.def_node_id, CAST(1 AS BIGINT), CAST(NULL AS VARCHAR)
 FROM bound_v b WHERE b.kind = 'function' AND b.method_kind = 'property'
+UNION ALL
+-- A generator function called makes its generator.
+SELECT 'pt', c.call_key, stable_id('generator', c.def_node_id), CAST(NULL AS BIGINT),
+       CAST(NULL AS VARCHAR)
+FROM called c JOIN vf_values g ON g.value_id = stable_id('generator', c.def_node_id)
+WHERE c.kind = 'function' AND c.site_kind = 'call'
+UNION ALL
+-- Items: a constant index reads its slot and the slot of unknown keys, any other index (and
+-- an iteration) every item; a store writes its slot (or the unknown keys') and every item's.
+SELECT 'flow', CASE WHEN i.key_repr IS NOT NULL AND i.site_kind = 'subscript'
+                    THEN stable_id('slot', i.value_id, '[' || i.key_repr || ']')
+                    ELSE stable_id('slot', i.value_id, '[*]') END,
+       i.node_id, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
+FROM items i WHERE i.ctx = 'Load'
+UNION ALL
+SELECT 'flow', stable_id('slot', i.value_id, '[?]'), i.node_id, CAST(NULL AS BIGINT),
+       CAST(NULL AS VARCHAR)
+FROM items i WHERE i.ctx = 'Load' AND i.key_repr IS NOT NULL AND i.site_kind = 'subscript'
+UNION ALL
+SELECT 'flow', i.value_key, stable_id('slot', i.value_id, CASE WHEN i.key_repr IS NULL THEN '[?]'
+                                                             ELSE '[' || i.key_repr || ']' END),
+       CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
+FROM items i WHERE i.ctx = 'Store' AND i.value_key IS NOT NULL
+UNION ALL
+SELECT 'flow', i.value_key, stable_id('slot', i.value_id, '[*]'), CAST(NULL AS BIGINT),
+       CAST(NULL AS VARCHAR)
+FROM items i WHERE i.ctx = 'Store' AND i.value_key IS NOT NULL

@@ -13,7 +13,10 @@
 --     (stable_id('own', namespace value, name)), and a class's slot to the slot of each class
 --     that inherits the name (nearest base first: the first class up the INHERITS chain that
 --     binds it);
---   * an import: the slot of the imported name in its module, or the def, binding or module.
+--   * an import: the slot of the imported name in its module, or the def, binding or module;
+--   * a container display's items to its slots: `[i]` for the i-th item of a list, tuple or
+--     set, `[repr]` for a dict value whose key is a constant, `[?]` for other keys and starred
+--     items, and every item to `[*]`; a yield's value to `[*]` of its function's generator.
 WITH stmt AS (
   SELECT n.node_id, n.kind FROM ast_nodes n
   WHERE n.kind IN ('Assign', 'AnnAssign', 'NamedExpr', 'Return', 'Lambda')
@@ -101,3 +104,31 @@ SELECT CASE t.target_kind
 FROM import_targets t
 LEFT JOIN bindings b ON b.binding_id = t.target_id AND t.target_kind = 'binding'
 WHERE t.target_kind IN ('def', 'binding') AND (t.target_kind = 'def' OR b.node_id IS NOT NULL)
+UNION ALL
+SELECT e.src, e.dst FROM (
+  SELECT i.node_id AS src,
+         stable_id('slot', c.node_id, CASE WHEN i.kind = 'Starred' THEN '[?]'
+                                           ELSE '[' || CAST(i.field_index AS VARCHAR) || ']' END) AS dst
+  FROM ast_nodes c JOIN ast_nodes i ON i.parent_id = c.node_id AND i.field = 'elts'
+  WHERE c.kind IN ('List', 'Tuple', 'Set')
+  UNION ALL
+  SELECT v.node_id AS src,
+         stable_id('slot', c.node_id, CASE WHEN k.kind = 'Constant' THEN '[' || k.value || ']'
+                                           ELSE '[?]' END) AS dst
+  FROM ast_nodes c
+  JOIN ast_nodes v ON v.parent_id = c.node_id AND v.field = 'values'
+  LEFT JOIN ast_nodes k ON k.parent_id = c.node_id AND k.field = 'keys'
+                        AND k.field_index = v.field_index
+  WHERE c.kind = 'Dict'
+  UNION ALL
+  SELECT i.node_id AS src, stable_id('slot', c.node_id, '[*]') AS dst
+  FROM ast_nodes c JOIN ast_nodes i ON i.parent_id = c.node_id
+  WHERE (c.kind IN ('List', 'Tuple', 'Set') AND i.field = 'elts')
+     OR (c.kind = 'Dict' AND i.field = 'values')
+  UNION ALL
+  SELECT v.node_id AS src, stable_id('slot', stable_id('generator', fs.node_id), '[*]') AS dst
+  FROM cfg_nodes cn
+  JOIN func_scope fs ON fs.scope_id = cn.scope_id
+  JOIN ast_nodes v ON v.parent_id = cn.node_id AND v.field = 'value'
+  WHERE cn.kind IN ('Yield', 'YieldFrom')
+) e

@@ -4,7 +4,8 @@
 -- defined directly in a class body has its `method_kind` (static, class or property when a
 -- decorator says so, else method), and a bound method value (stable_id('bound', function)) for
 -- a method or class method: what an attribute of an instance (or, for a class method, of the
--- class) gives. Externals and builtins are made as the flow reaches them.
+-- class) gives; containers (displays, and generators). Externals and builtins are made as the
+-- flow reaches them.
 WITH decorated AS (
   SELECT dc.def_id,
          max(CASE WHEN dc.dotted = 'staticmethod' THEN 1 ELSE 0 END) AS is_static,
@@ -52,6 +53,20 @@ SELECT stable_id('instance', d.node_id) AS value_id, 'instance' AS kind,
        d.node_id AS class_node_id
 FROM defs_q d
 WHERE d.kind = 'ClassDef'
+UNION ALL
+-- Containers: each list, tuple, set or dict display, and the generator a generator function's
+-- call makes.
+SELECT n.node_id AS value_id, 'container' AS kind, CAST(NULL AS BIGINT) AS def_node_id,
+       CAST(NULL AS VARCHAR) AS qualname, CAST(NULL AS VARCHAR) AS method_kind,
+       CAST(NULL AS BIGINT) AS class_node_id
+FROM ast_nodes n
+WHERE n.kind IN ('List', 'Tuple', 'Set', 'Dict')
+UNION ALL
+SELECT stable_id('generator', s.node_id) AS value_id, 'container' AS kind,
+       s.node_id AS def_node_id, CAST(NULL AS VARCHAR) AS qualname,
+       CAST(NULL AS VARCHAR) AS method_kind, CAST(NULL AS BIGINT) AS class_node_id
+FROM scopes s
+WHERE s.is_generator AND s.node_id IS NOT NULL
 UNION ALL
 SELECT stable_id('module', f.file_id) AS value_id, 'module' AS kind,
        CAST(NULL AS BIGINT) AS def_node_id, f.module AS qualname,

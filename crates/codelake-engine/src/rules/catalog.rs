@@ -168,6 +168,7 @@ pub const RULES: &[RuleDef] = &[
     rule!(Calls, "vf_args", Intermediate),
     rule!(Calls, "vf_params", Intermediate),
     rule!(Calls, "vf_attrs", Intermediate),
+    rule!(Calls, "vf_subscripts", Intermediate),
     rule!(Calls, "vf_ancestors", Intermediate),
     rule!(Calls, "vf_edges", Intermediate),
     fixpoint!(Calls, "value_flow"),
