@@ -81,7 +81,9 @@ pub async fn callgraph(ctx: &SessionContext) -> Result<CallGraph> {
          JOIN files f ON f.file_id = e.file_id
          JOIN ast_nodes n ON n.node_id = e.site_node_id
          LEFT JOIN names caller ON caller.id = e.caller_id
-         LEFT JOIN names callee ON callee.id = e.callee_id"
+         LEFT JOIN names callee ON callee.id = e.callee_id
+         -- As PyCG: a builtin decorator's application (staticmethod, property) is no edge.
+         WHERE NOT (e.how = 'decorator' AND e.callee_kind = 'builtin')"
     );
     let batches = ctx
         .sql(&sql)

@@ -13,7 +13,7 @@
 --         instance's class, whose methods it binds to the instance.
 -- The first facts: each function and class at its def (or, decorated, at the undecorated
 -- def), containers at their displays, modules and externals at the imports that bind them,
--- builtins at their reads.
+-- builtins at their reads, super() in a method.
 SELECT 'pt' AS rel, CASE WHEN d.decorator_count = 0 THEN d.node_id
                          ELSE stable_id('undecorated', d.node_id) END AS src,
        d.node_id AS dst, CAST(NULL AS BIGINT) AS aux, CAST(NULL AS VARCHAR) AS qualname
@@ -47,3 +47,13 @@ SELECT 'pt' AS rel, n.node_id AS src, n.node_id AS dst, CAST(NULL AS BIGINT) AS 
        CAST(NULL AS VARCHAR) AS qualname
 FROM ast_nodes n
 WHERE n.kind IN ('List', 'Tuple', 'Set', 'Dict')
+UNION ALL
+-- super() (or super(C, self)) in a method of a class C.
+SELECT 'pt' AS rel, c.node_id AS src, stable_id('super', cls.node_id) AS dst,
+       CAST(NULL AS BIGINT) AS aux, CAST(NULL AS VARCHAR) AS qualname
+FROM calls c
+JOIN name_refs r ON r.file_id = c.file_id AND r.bstart = c.callee_bstart AND r.ctx = 'Load'
+JOIN defs m ON m.def_id = c.enclosing_def_id
+JOIN defs cls ON cls.def_id = m.parent_def_id AND cls.kind = 'ClassDef'
+WHERE c.callee_text = 'super' AND r.resolution = 'builtin' AND c.arg_count IN (0, 2)
+  AND c.node_id IS NOT NULL AND cls.node_id IS NOT NULL

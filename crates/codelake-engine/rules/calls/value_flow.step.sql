@@ -117,15 +117,15 @@ FROM dcall c JOIN vf_params p ON p.function_id = c.dst AND p.position = 0
 WHERE c.aux = 2
 UNION ALL
 -- Attribute loads: the slot of a module, class or instance; through an instance, the slot of
--- its class too (binding methods: bind facts); an external's attribute is the external named
+-- its class too (binding methods: bind facts), through super() the class's ancestors'; an external's attribute is the external named
 -- by its qualified name (at most 8 attributes deep).
 SELECT 'flow', stable_id('slot', o.value_id, o.name), o.node_id, CAST(NULL AS BIGINT),
        CAST(NULL AS VARCHAR)
 FROM objects o WHERE o.kind IN ('module', 'class', 'instance') AND o.ctx = 'Load'
 UNION ALL
-SELECT 'bind', stable_id('slot', o.def_node_id, o.name), o.node_id, o.value_id,
-       CAST(NULL AS VARCHAR)
-FROM objects o WHERE o.kind = 'instance' AND o.ctx = 'Load'
+SELECT 'bind', stable_id(CASE WHEN o.kind = 'super' THEN 'super' ELSE 'slot' END,
+                         o.def_node_id, o.name), o.node_id, o.value_id, CAST(NULL AS VARCHAR)
+FROM objects o WHERE o.kind IN ('instance', 'super') AND o.ctx = 'Load'
 UNION ALL
 SELECT 'pt', o.node_id, stable_id('external', o.qualname || '.' || o.name), CAST(NULL AS BIGINT),
        o.qualname || '.' || o.name
@@ -152,6 +152,7 @@ SELECT 'pt', p.param_key, CASE WHEN b.method_kind = 'class' THEN b.receiver_clas
        CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
 FROM bound_v b JOIN vf_params p ON p.function_id = b.def_node_id AND p.position = 0
 WHERE b.kind = 'function' AND b.method_kind IN ('method', 'class', 'property')
+  AND b.receiver_kind = 'instance'
 UNION ALL
 SELECT 'call', b.node_id, b.def_node_id, CAST(1 AS BIGINT), CAST(NULL AS VARCHAR)
 FROM bound_v b WHERE b.kind = 'function' AND b.method_kind = 'property'

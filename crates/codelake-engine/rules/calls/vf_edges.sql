@@ -11,8 +11,9 @@
 --   * a decorated def: the outermost decorator's application to the def's node;
 --   * the bindings of a module or class body to the name's slot in its namespace
 --     (stable_id('own', namespace value, name)), and a class's slot to the slot of each class
---     that inherits the name (nearest base first: the first class up the INHERITS chain that
---     binds it);
+--     that inherits the name (the first class binding it in method resolution order,
+--     vf_ancestors), and to what `super()` in the class finds (stable_id('super', class,
+--     name): the first after the class itself);
 --   * an import: the slot of the imported name in its module, or the def, binding or module;
 --   * a container display's items to its slots: `[i]` for the i-th item of a list, tuple or
 --     set, `[repr]` for a dict value whose key is a constant, `[?]` for other keys and starred
@@ -47,15 +48,17 @@ own AS (
   SELECT DISTINCT ns.value_id, b.name FROM bindings b JOIN namespace ns ON ns.scope_id = b.scope_id
   WHERE b.kind NOT IN ('del', 'global', 'nonlocal')
 ),
-ancestors AS (
-  -- Each class's ancestors up the INHERITS edges with their depth (itself at 0).
-  SELECT * FROM vf_ancestors
-),
 nearest AS (
-  SELECT a.class_id, o.name, min(a.depth) AS depth
-  FROM ancestors a JOIN own o ON o.value_id = a.ancestor_id
-  WHERE a.depth > 0
+  -- For each class and each name an ancestor binds, the first such ancestor in method
+  -- resolution order after the class itself (vf_ancestors).
+  SELECT a.class_id, o.name, min(a.rank) AS rank
+  FROM vf_ancestors a JOIN own o ON o.value_id = a.ancestor_id
+  WHERE a.rank > 0
   GROUP BY a.class_id, o.name
+),
+above AS (
+  SELECT n.class_id, n.name, a.ancestor_id
+  FROM nearest n JOIN vf_ancestors a ON a.class_id = n.class_id AND a.rank = n.rank
 )
 SELECT a.src, a.dst FROM assign a WHERE a.t_kind = 'Name'
 UNION ALL
@@ -91,12 +94,13 @@ WHERE b.kind NOT IN ('del', 'global', 'nonlocal')
 UNION ALL
 SELECT stable_id('own', o.value_id, o.name), stable_id('slot', o.value_id, o.name) FROM own o
 UNION ALL
-SELECT stable_id('own', a.ancestor_id, n.name), stable_id('slot', n.class_id, n.name)
-FROM nearest n
-JOIN ancestors a ON a.class_id = n.class_id AND a.depth = n.depth
-JOIN own o ON o.value_id = a.ancestor_id AND o.name = n.name
-LEFT JOIN own mine ON mine.value_id = n.class_id AND mine.name = n.name
+SELECT stable_id('own', a.ancestor_id, a.name), stable_id('slot', a.class_id, a.name)
+FROM above a
+LEFT JOIN own mine ON mine.value_id = a.class_id AND mine.name = a.name
 WHERE mine.value_id IS NULL
+UNION ALL
+SELECT stable_id('own', a.ancestor_id, a.name), stable_id('super', a.class_id, a.name)
+FROM above a
 UNION ALL
 SELECT CASE t.target_kind
          WHEN 'def' THEN t.target_id

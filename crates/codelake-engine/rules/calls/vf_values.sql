@@ -54,6 +54,12 @@ SELECT stable_id('instance', d.node_id) AS value_id, 'instance' AS kind,
 FROM defs_q d
 WHERE d.kind = 'ClassDef'
 UNION ALL
+-- What super() makes in a method of each class: its attributes are the class's ancestors'.
+SELECT stable_id('super', d.node_id) AS value_id, 'super' AS kind, d.node_id AS def_node_id,
+       d.qualname, CAST(NULL AS VARCHAR) AS method_kind, d.node_id AS class_node_id
+FROM defs_q d
+WHERE d.kind = 'ClassDef'
+UNION ALL
 -- Containers: each list, tuple, set or dict display, and the generator a generator function's
 -- call makes.
 SELECT n.node_id AS value_id, 'container' AS kind, CAST(NULL AS BIGINT) AS def_node_id,
