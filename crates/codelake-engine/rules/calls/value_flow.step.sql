@@ -64,16 +64,16 @@ SELECT 'call', c.call_key, c.def_node_id,
                  ELSE 0 END AS BIGINT),
        CAST(NULL AS VARCHAR)
 FROM called c
-WHERE c.kind IN ('function', 'bound')
+WHERE c.kind IN ('function', 'bound') AND c.site_kind <> 'raise'
 UNION ALL
 -- A class called makes an instance and runs its __init__ (found in its namespace).
 SELECT 'pt', c.call_key, stable_id('instance', c.value_id), CAST(NULL AS BIGINT),
        CAST(NULL AS VARCHAR)
-FROM called c WHERE c.kind = 'class' AND c.site_kind IN ('call', 'decorator')
+FROM called c WHERE c.kind = 'class' AND c.site_kind IN ('call', 'decorator', 'raise')
 UNION ALL
 SELECT 'flow', stable_id('slot', c.value_id, '__init__'), stable_id('init', c.call_key),
        CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
-FROM called c WHERE c.kind = 'class' AND c.site_kind = 'call'
+FROM called c WHERE c.kind = 'class' AND c.site_kind IN ('call', 'raise')
 UNION ALL
 -- An instance called runs its class's __call__.
 SELECT 'flow', stable_id('slot', c.def_node_id, '__call__'), stable_id('dunder_call', c.call_key),

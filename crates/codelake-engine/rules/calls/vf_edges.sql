@@ -17,7 +17,8 @@
 --   * an import: the slot of the imported name in its module, or the def, binding or module;
 --   * a container display's items to its slots: `[i]` for the i-th item of a list, tuple or
 --     set, `[repr]` for a dict value whose key is a constant, `[?]` for other keys and starred
---     items, and every item to `[*]`; a yield's value to `[*]` of its function's generator.
+--     items, and every item to `[*]`; a yield's value to `[*]` of its function's generator;
+--   * a parameter's default to the parameter.
 WITH stmt AS (
   SELECT n.node_id, n.kind FROM ast_nodes n
   WHERE n.kind IN ('Assign', 'AnnAssign', 'NamedExpr', 'Return', 'Lambda')
@@ -136,3 +137,24 @@ SELECT e.src, e.dst FROM (
   JOIN ast_nodes v ON v.parent_id = cn.node_id AND v.field = 'value'
   WHERE cn.kind IN ('Yield', 'YieldFrom')
 ) e
+UNION ALL
+-- Parameter defaults: the i-th of `defaults` belongs to the last positional parameters, a
+-- `kw_defaults` item to the keyword-only parameter at its index.
+SELECT d.node_id AS src, p.node_id AS dst
+FROM (SELECT a.node_id AS args_id,
+             sum(CASE WHEN c.field IN ('posonlyargs', 'args') THEN 1 ELSE 0 END) AS n_pos,
+             sum(CASE WHEN c.field = 'defaults' THEN 1 ELSE 0 END) AS n_def,
+             sum(CASE WHEN c.field = 'posonlyargs' THEN 1 ELSE 0 END) AS n_posonly
+      FROM ast_nodes a JOIN ast_nodes c ON c.parent_id = a.node_id
+      WHERE a.kind = 'arguments'
+      GROUP BY a.node_id) k
+JOIN ast_nodes d ON d.parent_id = k.args_id AND d.field = 'defaults'
+JOIN ast_nodes p ON p.parent_id = k.args_id AND p.field IN ('posonlyargs', 'args')
+WHERE CASE WHEN p.field = 'args' THEN p.field_index + k.n_posonly ELSE p.field_index END
+      = k.n_pos - k.n_def + d.field_index
+UNION ALL
+SELECT d.node_id AS src, p.node_id AS dst
+FROM ast_nodes d
+JOIN ast_nodes p ON p.parent_id = d.parent_id AND p.field = 'kwonlyargs'
+                 AND p.field_index = d.field_index
+WHERE d.field = 'kw_defaults'

@@ -1,4 +1,4 @@
--- The call graph: each call site (a call, or a decorator's application) with each function,
+-- The call graph: each call site (a call, a decorator's application, or a `raise` of a class) with each function,
 -- external or builtin the value flow says it may call, and how (call, bound_method, init,
 -- dunder_call, decorator). The caller is the def whose body holds the site, or the module.
 WITH found AS (
@@ -10,7 +10,7 @@ sites AS (
   SELECT c.call_key, COALESCE(c.def_node_id, c.call_key) AS site_node_id, c.file_id,
          c.caller_id, c.site_kind
   FROM vf_calls c
-  WHERE c.site_kind IN ('call', 'decorator')
+  WHERE c.site_kind IN ('call', 'decorator', 'raise')
 ),
 edges AS (
   SELECT s.site_node_id, s.file_id, s.caller_id,
