@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyCG's micro-benchmark against `codelake export callgraph --format pycg`.
 
-    bench/pycg_micro.py [--bin CODELAKE] [--min N] [--show FAILED|all] [CATEGORY/CASE ...]
+    bench/pycg_micro.py [--bin CODELAKE] [--jobs N] [--min N] [--show failed|all] [CATEGORY/CASE ...]
 
 Fetches the sdist of pycg 0.0.8 from PyPI (its `micro-benchmark/snippets/<category>/<case>/`
 hold `main.py`, the modules it imports and the expected `callgraph.json`) into
@@ -20,6 +20,7 @@ import sys
 import tarfile
 import tempfile
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 VERSION = "0.0.8"
@@ -71,6 +72,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.environ.get("CODELAKE_BIN", "codelake"))
     ap.add_argument("--min", type=int, default=None, help="fail when fewer cases pass")
+    ap.add_argument("--jobs", type=int, default=1, help="cases built at once")
     ap.add_argument("--show", choices=["failed", "all", "none"], default="none",
                     help="print the differences of the failed (or all) cases")
     ap.add_argument("only", nargs="*", help="category/case to run (default: all)")
@@ -79,10 +81,12 @@ def main() -> int:
     per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     failed = []
     with tempfile.TemporaryDirectory() as tmp:
-        for case in cases(snippets, args.only):
+        todo = cases(snippets, args.only)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = list(pool.map(lambda c: run_case(args.bin, c, Path(tmp)), todo))
+        for case, (got, error) in zip(todo, results):
             name = f"{case.parent.name}/{case.name}"
             expected = normalise(json.loads((case / "callgraph.json").read_text()))
-            got, error = run_case(args.bin, case, Path(tmp))
             ok = got is not None and normalise(got) == expected
             per_category[case.parent.name][1] += 1
             if ok:
