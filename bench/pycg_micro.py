@@ -53,7 +53,8 @@ def cases(snippets: Path, only: list[str]) -> list[Path]:
 
 def run_case(binary: str, case: Path, work: Path) -> tuple[dict | None, str]:
     db = work / f"{case.parent.name}-{case.name}"
-    build = subprocess.run([binary, "build", str(case), "--db", str(db), "--quiet"],
+    build = subprocess.run([binary, "build", str(case), "--db", str(db), "--quiet",
+                            "--param", "call_graph=true"],
                            capture_output=True, text=True)
     if build.returncode != 0:
         return None, build.stderr.strip()

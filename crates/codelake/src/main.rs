@@ -380,6 +380,15 @@ async fn run(cli: Cli) -> Result<()> {
             let ctx = codelake_engine::open_session(&db).await?;
             match what {
                 ExportWhat::Callgraph => {
+                    // A build without the call graph has none to export: say so, not `{}`.
+                    let manifest = std::fs::read_to_string(db.join("_codelake/manifest.json"))
+                        .unwrap_or_default();
+                    if !manifest.contains(r#"\"call_graph\":\"true\""#) {
+                        anyhow::bail!(
+                            "{} was built without the call graph: rebuild with `codelake build --param call_graph=true`",
+                            db.display()
+                        );
+                    }
                     let graph = codelake_engine::export::callgraph(&ctx).await?;
                     match format {
                         ExportFormat::Pycg => {

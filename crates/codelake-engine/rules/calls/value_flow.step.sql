@@ -87,8 +87,13 @@ FROM called c WHERE c.qualname IS NOT NULL AND c.site_kind IN ('call', 'decorato
 UNION ALL
 SELECT 'pt', c.call_key, c.value_id, CAST(NULL AS BIGINT), c.qualname
 FROM called c
-WHERE c.qualname IS NOT NULL AND c.site_kind IN ('call', 'decorator')
-  AND c.qualname NOT LIKE 'builtins.%'
+WHERE c.qualname IS NOT NULL AND c.site_kind = 'call' AND c.qualname NOT LIKE 'builtins.%'
+UNION ALL
+-- An external decorator (dataclasses.dataclass, functools.lru_cache, ...) is taken to give
+-- back what it decorates, as the builtin ones below do.
+SELECT 'flow', a.arg_key, c.call_key, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
+FROM called c JOIN vf_args a ON a.call_key = c.call_key AND a.position = 0
+WHERE c.qualname IS NOT NULL AND c.site_kind = 'decorator'
 UNION ALL
 -- staticmethod, classmethod, property and functools.partial give (for the call graph) the
 -- function they wrap.

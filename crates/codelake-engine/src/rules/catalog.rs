@@ -199,6 +199,14 @@ pub fn description(rule: &RuleDef) -> String {
         .join(" ")
 }
 
+/// The boolean parameter that turns a rule on, if any: the value flow of the call graph
+/// (`vf_*` and `value_flow`) runs only with `call_graph` on; off, its rules give no rows (and
+/// the call graph's outputs are empty).
+pub fn gate(rule: &RuleDef) -> Option<&'static str> {
+    (rule.layer == RuleLayer::Calls && (rule.name.starts_with("vf_") || rule.name == "value_flow"))
+        .then_some("call_graph")
+}
+
 /// The values of the rules' `$name` placeholders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleParams(pub BTreeMap<String, ScalarValue>);
@@ -216,6 +224,9 @@ impl Default for RuleParams {
                 "max_reexport_depth".to_string(),
                 ScalarValue::Int64(Some(8)),
             ),
+            // The call graph (the value flow and its outputs) is computed only when on: it is
+            // not yet bounded on large repositories (issue 34).
+            ("call_graph".to_string(), ScalarValue::Boolean(Some(false))),
             // A fixpoint rule that has not converged after this many rounds fails the build.
             (
                 "max_rounds".to_string(),
@@ -248,6 +259,14 @@ impl RuleParams {
             })?;
         self.0.insert(name.to_string(), new);
         Ok(())
+    }
+
+    /// Whether a rule runs: it has no gate ([`gate`]) or its gate is on.
+    pub fn enabled(&self, rule: &RuleDef) -> bool {
+        match gate(rule) {
+            None => true,
+            Some(name) => matches!(self.0.get(name), Some(ScalarValue::Boolean(Some(true)))),
+        }
     }
 
     pub(crate) fn values(&self) -> ParamValues {

@@ -17,19 +17,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::catalog::Session;
-use datafusion::common::{DataFusionError, Result as DFResult};
-use datafusion::datasource::TableType;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::execution_plan::reset_plan_states;
-use datafusion::physical_plan::memory::{LazyBatchGenerator, LazyMemoryExec};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::Session;
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
+use datafusion::common::{DataFusionError, Result as DFResult};
 use datafusion::datasource::MemTable;
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::Expr;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::collect;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
+use datafusion::physical_plan::memory::{LazyBatchGenerator, LazyMemoryExec};
 use datafusion::prelude::{DataFrame, SessionContext};
 
 use super::{RuleDef, RuleKind, RuleParams, RuleRun, plan_rule, replace_table, rule_error};
@@ -200,9 +200,8 @@ pub(super) async fn run(
             .into_iter()
             .filter(|b| b.num_rows() > 0)
             .map(|b| {
-                RecordBatch::try_new(schema.clone(), b.columns().to_vec()).map_err(|e| {
-                    rule_error(rule.name, "running", format!("a round's facts: {e}"))
-                })
+                RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+                    .map_err(|e| rule_error(rule.name, "running", format!("a round's facts: {e}")))
             })
             .collect()
     };
@@ -298,7 +297,10 @@ pub(super) async fn run(
 
 /// The rounds of a fixpoint as its profile: one line per round.
 fn render_rounds(rounds: &[Round]) -> String {
-    let mut out = format!("Fixpoint: {} rounds (the last finds nothing new)\n", rounds.len());
+    let mut out = format!(
+        "Fixpoint: {} rounds (the last finds nothing new)\n",
+        rounds.len()
+    );
     for (i, r) in rounds.iter().enumerate() {
         out.push_str(&format!(
             "  round {i}: {} new, {} in all, {:.1} ms\n",
@@ -344,7 +346,11 @@ mod tests {
         let text = datafusion::arrow::util::pretty::pretty_format_batches(&got)
             .unwrap()
             .to_string();
-        let pairs: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+        let pairs: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .skip(1)
+            .collect();
         // 1 reaches 2, 3, 4; 2, 3 and 4 reach each other and themselves; 5 has its null.
         assert_eq!(pairs.len(), 3 + 9 + 1, "{text}");
         assert_eq!(run.rows, 13);
@@ -358,6 +364,9 @@ mod tests {
             .await
             .unwrap_err()
             .to_string();
-        assert!(err.contains("rule reach") && err.contains("no fixpoint after 1 rounds"), "{err}");
+        assert!(
+            err.contains("rule reach") && err.contains("no fixpoint after 1 rounds"),
+            "{err}"
+        );
     }
 }

@@ -32,7 +32,7 @@ use crate::error::{EngineError, Result};
 
 mod catalog;
 mod fixpoint;
-pub use catalog::{RULES, RuleDef, RuleKind, RuleLayer, RuleParams, description};
+pub use catalog::{RULES, RuleDef, RuleKind, RuleLayer, RuleParams, description, gate};
 
 /// A rule planned against a session: its inputs, its optimized plan and the plan's fingerprint.
 #[derive(Debug, Clone)]
@@ -480,7 +480,9 @@ pub async fn run_all(
             let n = started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             on_rule(rule.name, n, total);
             let result = async {
-                let (run, table) = if rule.kind == RuleKind::Fixpoint {
+                let (run, table) = if !params.enabled(&rule) {
+                    skipped(&ctx, rule, &params, epoch).await?
+                } else if rule.kind == RuleKind::Fixpoint {
                     fixpoint::run(&ctx, rule, &params, epoch).await?
                 } else {
                     let df = plan_rule(&ctx, &rule, &params).await?;
@@ -515,6 +517,31 @@ pub async fn run_all(
         Some(e) => Err(e),
         None => Ok(runs),
     }
+}
+
+/// A rule whose gate is off ([`catalog::gate`]): no rows, of the schema its plan has.
+async fn skipped(
+    ctx: &SessionContext,
+    rule: RuleDef,
+    params: &RuleParams,
+    epoch: Instant,
+) -> Result<(RuleRun, Arc<dyn TableProvider>)> {
+    let start = Instant::now();
+    let df = plan_rule(ctx, &rule, params).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let run = RuleRun {
+        name: rule.name,
+        kind: rule.kind,
+        inputs: Vec::new(),
+        rows: 0,
+        started: start - epoch,
+        elapsed: start.elapsed(),
+        profile: format!(
+            "Not run: its parameter `{}` is off\n",
+            catalog::gate(&rule).unwrap_or("?")
+        ),
+    };
+    Ok((run, Arc::new(EmptyTable::new(schema))))
 }
 
 /// Runs one planned rule: caches an intermediate, writes an output.
