@@ -35,9 +35,17 @@ fn options(db: &Path, jobs: usize) -> BuildOptions {
             jobs,
             ..ExtractConfig::default()
         },
-        params: Default::default(),
+        params: with_call_graph(),
         relations: true,
     }
+}
+
+/// The rule parameters with the call graph on (off by default until it is bounded), so that
+/// every output of the example has rows.
+fn with_call_graph() -> codelake_engine::rules::RuleParams {
+    let mut params = codelake_engine::rules::RuleParams::default();
+    params.set("call_graph=true").unwrap();
+    params
 }
 
 async fn query(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
@@ -949,7 +957,7 @@ async fn rules_over_the_delta_evidence_give_the_outputs_of_the_build() {
     let outputs = Arc::new(MemoryOutputs(Default::default()));
     codelake_engine::rules::run_all(
         &ctx,
-        &Default::default(),
+        &with_call_graph(),
         outputs.clone(),
         Arc::new(|_, _, _| {}),
     )
