@@ -10,8 +10,8 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{EngineError, Result};
 
-/// The name of every function, lambda, class and module in PyCG's convention: dotted from the
-/// module, without `<locals>`, a lambda as `<lambdaN>` (its rank among the lambdas of its
+/// The name of every function, lambda, class and module in PyCG's convention: cpg_nodes'
+/// module-qualified name, without `<locals>`, a lambda as `<lambdaN>` (its rank among the lambdas of its
 /// enclosing def or module, in source order).
 const NAMES: &str = "
 WITH lam AS (
@@ -19,20 +19,31 @@ WITH lam AS (
          row_number() OVER (PARTITION BY d.file_id, d.parent_def_id ORDER BY d.bstart) AS n
   FROM defs d WHERE d.kind = 'Lambda'
 )
-SELECT d.node_id AS id, d.kind AS kind,
-       replace(CASE WHEN l.n IS NULL THEN q.qualname
-                    ELSE regexp_replace(q.qualname, '<lambda>$', '<lambda' || CAST(l.n AS VARCHAR) || '>')
+SELECT n.node_id AS id, n.kind AS kind,
+       replace(CASE WHEN l.n IS NULL THEN n.qualname
+                    ELSE regexp_replace(n.qualname, '<lambda>$', '<lambda' || CAST(l.n AS VARCHAR) || '>')
                END, '.<locals>', '') AS name
-FROM defs d
-JOIN (SELECT d2.node_id,
-             CASE WHEN f.module IS NULL THEN d2.qualname ELSE f.module || '.' || d2.qualname END AS qualname
-      FROM defs d2 JOIN files f ON f.file_id = d2.file_id) q ON q.node_id = d.node_id
-LEFT JOIN lam l ON l.node_id = d.node_id
-WHERE d.node_id IS NOT NULL AND d.qualname IS NOT NULL
-UNION ALL
-SELECT stable_id('module', f.file_id) AS id, 'Module' AS kind, f.module AS name
-FROM files f WHERE f.module IS NOT NULL
+FROM cpg_nodes n
+LEFT JOIN lam l ON l.node_id = n.node_id
+WHERE n.kind IN ('FunctionDef', 'AsyncFunctionDef', 'Lambda', 'ClassDef', 'MODULE')
+  AND n.qualname IS NOT NULL
 ";
+
+/// Whether the build at `db` computed the call graph (the `call_graph` rule parameter, as its
+/// manifest records it).
+pub fn built_with_call_graph(db: &std::path::Path) -> Result<bool> {
+    let path = crate::manifest::meta_dir(db).join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| EngineError::Other(format!("reading {}: {e}", path.display())))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| EngineError::Other(format!("reading {}: {e}", path.display())))?;
+    // The config is recorded as JSON text.
+    let config: serde_json::Value = manifest["config"]
+        .as_str()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    Ok(config["params"]["call_graph"] == "true")
+}
 
 /// One edge of the call graph with its site.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -381,9 +381,7 @@ async fn run(cli: Cli) -> Result<()> {
             match what {
                 ExportWhat::Callgraph => {
                     // A build without the call graph has none to export: say so, not `{}`.
-                    let manifest = std::fs::read_to_string(db.join("_codelake/manifest.json"))
-                        .unwrap_or_default();
-                    if !manifest.contains(r#"\"call_graph\":\"true\""#) {
+                    if !codelake_engine::export::built_with_call_graph(&db)? {
                         anyhow::bail!(
                             "{} was built without the call graph: rebuild with `codelake build --param call_graph=true`",
                             db.display()

@@ -52,13 +52,24 @@ impl RoundTable {
         }
     }
 
-    fn set(&self, batches: Vec<RecordBatch>) -> Result<()> {
-        *self
-            .batches
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Vec<RecordBatch>>> {
+        self.batches
             .write()
-            .map_err(|_| EngineError::Other("a fixpoint's round table is poisoned".into()))? =
-            batches;
+            .map_err(|_| EngineError::Other("a fixpoint's round table is poisoned".into()))
+    }
+
+    fn set(&self, batches: Vec<RecordBatch>) -> Result<()> {
+        *self.write()? = batches;
         Ok(())
+    }
+
+    fn append(&self, batches: &[RecordBatch]) -> Result<()> {
+        self.write()?.extend_from_slice(batches);
+        Ok(())
+    }
+
+    fn take(&self) -> Result<Vec<RecordBatch>> {
+        Ok(std::mem::take(&mut *self.write()?))
     }
 }
 
@@ -215,10 +226,10 @@ pub(super) async fn run(
             .await
             .map_err(|e| rule_error(rule.name, "running", e))?,
     )?;
-    let mut all: Vec<RecordBatch> = new.clone();
+    let mut total = rows(&new);
     let mut rounds = vec![Round {
-        new: rows(&new),
-        total: rows(&all),
+        new: total,
+        total,
         millis: round_start.elapsed().as_secs_f64() * 1e3,
     }];
     let limit = max_rounds(params);
@@ -226,6 +237,7 @@ pub(super) async fn run(
     // known) planned once; each round resets the plan's state and runs it again.
     let known_table = Arc::new(RoundTable::new(schema.clone()));
     let delta_table = Arc::new(RoundTable::new(schema.clone()));
+    known_table.append(&new)?;
     replace_table(ctx, rule.name, known_table.clone())?;
     replace_table(ctx, &delta, delta_table.clone())?;
     let derived = plan_step(ctx, &rule, step, params).await?;
@@ -254,13 +266,11 @@ pub(super) async fn run(
                 rule.name,
                 "running",
                 format!(
-                    "no fixpoint after {limit} rounds ({} facts; raise --param max_rounds=N)",
-                    rows(&all)
+                    "no fixpoint after {limit} rounds ({total} facts; raise --param max_rounds=N)"
                 ),
             ));
         }
         round_start = Instant::now();
-        known_table.set(all.clone())?;
         delta_table.set(std::mem::take(&mut new))?;
         let plan = reset_plan_states(physical.clone())
             .map_err(|e| rule_error(rule.name, "running its step", e))?;
@@ -269,18 +279,19 @@ pub(super) async fn run(
                 .await
                 .map_err(|e| rule_error(rule.name, "running its step", e))?,
         )?;
-        all.extend(new.iter().cloned());
+        // The facts known are appended to, in place: the next round's scans read them all.
+        known_table.append(&new)?;
+        total += rows(&new);
         rounds.push(Round {
             new: rows(&new),
-            total: rows(&all),
+            total,
             millis: round_start.elapsed().as_secs_f64() * 1e3,
         });
     }
     ctx.deregister_table(delta.as_str())
         .map_err(|e| rule_error(rule.name, "dropping its delta", e))?;
-    let total = rows(&all);
     let table: Arc<dyn TableProvider> = Arc::new(
-        MemTable::try_new(schema.clone(), vec![all])
+        MemTable::try_new(schema.clone(), vec![known_table.take()?])
             .map_err(|e| rule_error(rule.name, "keeping its facts", e))?,
     );
     let run = RuleRun {
